@@ -1,0 +1,1 @@
+"""Instructor-side grading (not part of the student release)."""

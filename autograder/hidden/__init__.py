@@ -1,0 +1,1 @@
+"""Hidden checks, one module per topic: fresh seed every run, compared with the reference."""

@@ -1,0 +1,1 @@
+"""Public checks, one module per topic, compared against snapshots in ``checks/snapshots``."""

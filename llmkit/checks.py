@@ -1,0 +1,254 @@
+"""Checks: a *probe* that exercises an implementation plus a *comparison*.
+
+A topic's checks are plain functions in a module, marked with :func:`check`::
+
+    @check("encode maps unknown words to <|unk|>")
+    def unknown_words(t, rng):          # t: the topic package, rng: seeded Rng
+        tok = t.SimpleTokenizer(t.build_vocab(["a", "b"]))
+        return tok.encode("a c b")      # plain output
+
+The same probe runs on the reference and on the learner's code; the two plain
+outputs are compared (by :func:`llmkit.values.same` unless the check names
+another comparison). A comparison can also test a property of the learner's
+output alone ("loss went down") - it receives the reference output too.
+
+* public checks (``checks/tNN_*.py``) compare against stored snapshots,
+* hidden checks (``autograder/hidden/tNN_*.py``) compare against the reference
+  run on a fresh seed.
+
+Probing and comparing are separate steps (:func:`run_probes`, :func:`judge`),
+so an isolated grader can run probes in a worker and compare elsewhere.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import secrets
+import signal
+import threading
+import time
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from llmkit import registry, resolver
+from llmkit.probing import Rng
+from llmkit.values import Mismatch, same, to_plain
+
+PUBLIC_SEEDS = (0, 1)
+PROBE_TIMEOUT_S = 120  # in-process guard against a learner's infinite loop
+_TOPIC_FOLDER = re.compile(r"t\d\d_[a-z0-9_]+")
+
+
+@dataclass
+class Check:
+    name: str
+    doc: str
+    probe: Callable[[Any, Rng], Any]
+    compare: Callable[..., None] = same
+    points: int = 1
+    topic: registry.Topic | None = None
+
+    @property
+    def id(self) -> str:
+        return f"t{self.topic.code}::{self.name}" if self.topic else self.name
+
+
+def check(doc: str, *, compare: Callable[..., None] = same, points: int = 1):
+    """Decorator marking ``fn(t, rng)`` as a check; ``doc`` says what it checks."""
+
+    def mark(fn):
+        fn.__llmkit_check__ = Check(fn.__name__, doc, fn, compare, points)
+        return fn
+
+    return mark
+
+
+def collect(module_name: str, topic: registry.Topic) -> list[Check]:
+    """The checks defined in ``module_name``, in definition order (``[]`` if absent)."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return []
+        raise
+    found = []
+    for value in vars(module).values():
+        spec = getattr(value, "__llmkit_check__", None)
+        if isinstance(spec, Check):
+            found.append(Check(spec.name, spec.doc, spec.probe, spec.compare, spec.points, topic))
+    return found
+
+
+def public_checks(topic: registry.Topic) -> list[Check]:
+    return collect(f"checks.{topic.package}", topic)
+
+
+def hidden_checks(topic: registry.Topic) -> list[Check]:
+    return collect(f"autograder.hidden.{topic.package}", topic)
+
+
+# ----------------------------------------------------------------------------- probing
+
+
+@dataclass
+class Outcome:
+    """What one probe produced: ``ok`` with a plain value, or why it did not."""
+
+    status: str  # "ok" | "todo" (not implemented) | "fail" (contract) | "error" | "timeout"
+    value: Any = None
+    message: str = ""
+    seconds: float = 0.0
+
+
+class ProbeTimeout(Exception):
+    pass
+
+
+@contextmanager
+def _time_limit(seconds: float):
+    """Interrupt a runaway probe (only possible on the main thread of a POSIX process)."""
+    usable = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
+    if not usable or seconds <= 0:
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise ProbeTimeout(f"did not finish within {seconds:.0f} s (an infinite loop?)")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def describe_exception(exc: BaseException) -> str:
+    """One line: exception type, message and the learner-side line that raised it."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    # a frame inside a topic folder (course/t03_dataloader/...) is the learner's side
+    topic_frames = [f for f in frames if _TOPIC_FOLDER.fullmatch(Path(f.filename).parent.name)]
+    where = ""
+    if topic_frames:
+        f = topic_frames[-1]
+        where = f" (at {Path(f.filename).parent.name}/{Path(f.filename).name}:{f.lineno} in {f.name})"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"raised {type(exc).__name__}" + (f": {text}" if text else "") + where
+
+
+def run_probe(chk: Check, module: Any, seed: int, timeout: float = PROBE_TIMEOUT_S) -> Outcome:
+    """Run one probe on ``module`` with inputs from ``seed``; never raises for learner faults."""
+    start = time.perf_counter()
+    try:
+        with _time_limit(timeout):
+            value = to_plain(chk.probe(module, Rng(seed)))
+        outcome = Outcome("ok", value)
+    except NotImplementedError as exc:
+        outcome = Outcome("todo", message=str(exc) or "not implemented yet")
+    except Mismatch as exc:
+        outcome = Outcome("fail", message=str(exc))
+    except ProbeTimeout as exc:
+        outcome = Outcome("timeout", message=str(exc))
+    except KeyboardInterrupt:
+        raise
+    except (Exception, SystemExit) as exc:  # a learner's bug must not stop the run
+        outcome = Outcome("error", message=describe_exception(exc))
+    outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+def run_probes(topic: registry.Topic, checks: list[Check], seed: int, spec: str | None = None) -> dict[str, Outcome]:
+    """Probe every check on the topic as resolved by ``spec`` (default: current choice)."""
+    with resolver.session(spec or resolver.current()):
+        try:
+            module = resolver.load(topic)
+        except NotImplementedError as exc:
+            return {c.name: Outcome("todo", message=str(exc)) for c in checks}
+        except KeyboardInterrupt:
+            raise
+        except (Exception, SystemExit) as exc:
+            reason = f"importing {topic.import_name} {describe_exception(exc)}"
+            return {c.name: Outcome("error", message=reason) for c in checks}
+        return {c.name: run_probe(c, module, seed) for c in checks}
+
+
+# ----------------------------------------------------------------------------- judging
+
+
+@dataclass
+class Result:
+    check: Check
+    status: str  # "pass" | "fail" | "todo" | "error" | "timeout"
+    message: str = ""
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "pass"
+
+
+def judge(chk: Check, got: Outcome, expected: Any, *, reveal: bool) -> Result:
+    """Compare a learner's probe outcome with the expected (reference) value."""
+    if got.status != "ok":
+        status = "fail" if got.status == "fail" else got.status
+        return Result(chk, status, got.message, got.seconds)
+    try:
+        chk.compare(got.value, expected, reveal=reveal)
+    except Mismatch as exc:
+        return Result(chk, "fail", str(exc), got.seconds)
+    return Result(chk, "pass", "", got.seconds)
+
+
+def fresh_seed() -> int:
+    return secrets.randbits(31)
+
+
+class KitError(RuntimeError):
+    """The reference itself failed a probe: a bug in the kit, not in the learner's code."""
+
+
+def reference_values(topic: registry.Topic, checks: list[Check], seed: int) -> dict[str, Any]:
+    outcomes = run_probes(topic, checks, seed, "solutions")
+    broken = {name: o for name, o in outcomes.items() if o.status != "ok"}
+    if broken:
+        name, o = next(iter(broken.items()))
+        raise KitError(f"reference failed t{topic.code}::{name} (seed {seed}): {o.message}")
+    return {name: o.value for name, o in outcomes.items()}
+
+
+def run_hidden(topic: registry.Topic, spec: str | None = None, seed: int | None = None,
+               checks: list[Check] | None = None) -> list[Result]:
+    """Hidden checks in-process: reference vs ``spec`` on a fresh seed."""
+    checks = hidden_checks(topic) if checks is None else checks
+    seed = fresh_seed() if seed is None else seed
+    expected = reference_values(topic, checks, seed)
+    got = run_probes(topic, checks, seed, spec)
+    return [judge(c, got[c.name], expected[c.name], reveal=False) for c in checks]
+
+
+def run_public(topic: registry.Topic, spec: str | None = None,
+               checks: list[Check] | None = None) -> list[Result]:
+    """Public checks: ``spec`` (default: current choice) vs the stored snapshots."""
+    from llmkit import snapshots
+
+    checks = public_checks(topic) if checks is None else checks
+    stored = snapshots.load(topic)
+    results: list[Result] = []
+    per_seed = {seed: run_probes(topic, checks, seed, spec) for seed in PUBLIC_SEEDS}
+    for c in checks:
+        if c.name not in stored:
+            results.append(Result(c, "error", f"no snapshot for {c.id}: run `llmkit snapshots`"))
+            continue
+        outcome = None
+        for seed in PUBLIC_SEEDS:
+            outcome = judge(c, per_seed[seed][c.name], stored[c.name][str(seed)], reveal=True)
+            if not outcome.passed:
+                break
+        outcome.seconds = sum(per_seed[s][c.name].seconds for s in PUBLIC_SEEDS)
+        results.append(outcome)
+    return results

@@ -1,0 +1,126 @@
+"""The ``llmkit`` command line."""
+
+from __future__ import annotations
+
+import sys
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+
+from llmkit import registry, resolver
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Build GPT-2 from scratch, one topic at a time.")
+console = Console()
+
+IMPL_HELP = ("whose code answers `import course.tNN`: course (yours), solutions (the reference), "
+             "a directory of topic folders, or a mix such as 'course,1-3=solutions'")
+
+
+def _topics(refs: Optional[List[str]]) -> list[registry.Topic]:
+    try:
+        return registry.select(refs)
+    except KeyError as exc:
+        console.print(f"[red]{exc.args[0]}")
+        raise typer.Exit(2)
+
+
+def _install(impl: str) -> None:
+    try:
+        resolver.install(impl)
+    except (ValueError, ModuleNotFoundError) as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(2)
+
+
+@app.command()
+def check(
+    topics: Optional[List[str]] = typer.Argument(None, help="topics to check, e.g. 3 t05 1-4 (default: all)"),
+    impl: str = typer.Option("course", help=IMPL_HELP),
+    hidden: bool = typer.Option(False, help="run the hidden checks in-process (instructors)"),
+):
+    """Show which topics pass their checks, and what to fix first."""
+    from llmkit.board import collect_reports, render
+
+    _install(impl)
+    chosen = _topics(topics)
+    reports = collect_reports(chosen, impl, hidden=hidden, console=console)
+    kind = "hidden" if hidden else "public"
+    render(reports, console, f"llmkit {kind} checks on {impl}")
+    raise typer.Exit(0 if all(r.ok for r in reports) else 1)
+
+
+@app.command()
+def topics():
+    """List the course's topics and which of them this kit contains."""
+    from rich.table import Table
+
+    table = Table(title="llmkit topics")
+    for column in ("#", "topic", "stage", "builds on", "in kit"):
+        table.add_column(column)
+    for t in registry.TOPICS:
+        table.add_row(t.code, t.title, registry.STAGES[t.stage],
+                      ", ".join(f"{p:02d}" for p in t.prereqs) or "-", "yes" if t.available else "")
+    console.print(table)
+
+
+def _reference_topics() -> list[registry.Topic]:
+    root = resolver.named_root("solutions")
+    return [t for t in registry.TOPICS if (root / t.package).is_dir()]
+
+
+@app.command()
+def stubs(check_only: bool = typer.Option(False, "--check", help="only report stale stubs")):
+    """Regenerate the stubs in course/ from the reference in solutions/."""
+    from llmkit import stubgen
+
+    course = resolver.named_root("course")
+    if check_only:
+        stale = stubgen.stale_files(_reference_topics(), course)
+        for path in stale:
+            console.print(f"stale: {path}")
+        console.print("stubs are up to date" if not stale else "run `llmkit stubs` to regenerate")
+        raise typer.Exit(1 if stale else 0)
+    changed = stubgen.write_stubs(_reference_topics(), course)
+    for path in changed:
+        console.print(f"wrote {path}")
+    console.print(f"{len(changed)} stub file(s) changed")
+
+
+@app.command()
+def snapshots(
+    topics: Optional[List[str]] = typer.Argument(None, help="topics (default: all)"),
+    check_only: bool = typer.Option(False, "--check", help="only report stale snapshots"),
+):
+    """Regenerate the public checks' reference snapshots from solutions/."""
+    from llmkit import snapshots as snap
+
+    stale_any = False
+    for topic in _topics(topics):
+        if check_only:
+            problems = snap.stale(topic)
+            stale_any |= bool(problems)
+            for problem in problems:
+                console.print(f"t{topic.code} stale: {problem}")
+        else:
+            console.print(f"wrote {snap.write(topic)}")
+    if check_only:
+        console.print("snapshots are up to date" if not stale_any else "run `llmkit snapshots`")
+        raise typer.Exit(1 if stale_any else 0)
+
+
+@app.command()
+def run(
+    impl: str = typer.Option("course", help=IMPL_HELP),
+    play: str = typer.Option("hamlet", help="which bundled play to use"),
+):
+    """The main job: run the pipeline built so far on the bundled Shakespeare text."""
+    from llmkit.pipeline import run_pipeline
+
+    _install(impl)
+    sys.exit(run_pipeline(play, console))
+
+
+if __name__ == "__main__":
+    app()

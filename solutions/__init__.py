@@ -1,0 +1,1 @@
+"""Reference implementations (instructors only). Stubs in ``course/`` are generated from these."""
