@@ -14,6 +14,13 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Build GPT-2 from scratch, one topic at a time.")
 console = Console()
 
+
+@app.callback()
+def _fresh_console():
+    """Build the console per invocation, so it sees the terminal width of that moment."""
+    global console
+    console = Console()
+
 IMPL_HELP = ("whose code answers `import course.tNN`: course (yours), solutions (the reference), "
              "a directory of topic folders, or a mix such as 'course,1-3=solutions'")
 

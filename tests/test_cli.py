@@ -1,0 +1,41 @@
+"""The learner's board and the maintenance commands."""
+
+from typer.testing import CliRunner
+
+from llmkit import registry
+from llmkit.cli import app
+from tests.helpers import TOPICS, stub_tree
+
+runner = CliRunner()
+
+
+def test_board_on_fresh_stubs_shows_nothing_passing(tmp_path):
+    result = runner.invoke(app, ["check", "--impl", str(stub_tree(tmp_path))], env={"COLUMNS": "250"})
+    assert result.exit_code == 1
+    assert f"0 of {len(TOPICS)} topics passing" in result.output
+    assert "not implemented yet" in result.output
+
+
+def test_board_on_reference_passes_everything():
+    result = runner.invoke(app, ["check", "--impl", "solutions"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert f"{len(TOPICS)} of {len(TOPICS)} topics passing" in result.output
+
+
+def test_board_advises_fixing_a_failing_prerequisite_first(tmp_path):
+    dependent = next((t for t in TOPICS if t.prereqs), None)
+    if dependent is None:
+        return
+    stubs = stub_tree(tmp_path)
+    result = runner.invoke(app, ["check", dependent.code, "--impl", str(stubs)], env={"COLUMNS": "250"})
+    prereq = registry.get(dependent.prereqs[0])
+    assert "advice" in result.output and f"t{prereq.code}" in result.output
+
+
+def test_unknown_topic_is_a_clear_error():
+    result = runner.invoke(app, ["check", "99"])
+    assert result.exit_code == 2 and "unknown topic" in result.output
+
+
+def test_stubs_and_snapshots_are_reported_up_to_date():
+    assert runner.invoke(app, ["stubs", "--check"]).exit_code == 0
