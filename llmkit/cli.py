@@ -118,6 +118,62 @@ def snapshots(
 
 
 @app.command()
+def grade(
+    submissions: List[str] = typer.Argument(..., help="submission folders, git checkouts or .zip files"),
+    out: str = typer.Option("grading", help="output folder (results, gradebook, Gradescope files)"),
+    mode: str = typer.Option("fallback", help="fallback: failed prerequisites are replaced by the reference; "
+                                              "own: every topic runs on the learner's own earlier topics"),
+    jobs: int = typer.Option(1, help="workers to run in parallel"),
+    topics: Optional[List[str]] = typer.Option(None, "--topic", help="grade only these topics (repeatable)"),
+    timeout: float = typer.Option(180.0, help="wall-clock seconds per topic worker"),
+    memory: int = typer.Option(3072, help="memory limit per worker, MB"),
+    sandbox_level: str = typer.Option("auto", "--sandbox", help="auto, namespaces, userns or none"),
+):
+    """Grade submissions with the hidden checks, each topic in an isolated worker."""
+    from pathlib import Path
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from autograder import report, sandbox
+    from autograder.grade import Config, Grader
+    from autograder.submission import submission_id
+
+    if mode not in ("fallback", "own"):
+        console.print("[red]--mode must be 'fallback' or 'own'")
+        raise typer.Exit(2)
+    if sandbox_level not in ("auto", "namespaces", "userns", "none"):
+        console.print("[red]--sandbox must be auto, namespaces, userns or none")
+        raise typer.Exit(2)
+    chosen = _topics(topics)
+    limits = sandbox.Limits(wall_s=timeout, cpu_s=int(timeout), memory_mb=memory)
+    config = Config(Path(out).resolve(), mode, max(1, jobs), chosen, limits, sandbox_level)
+    sources = [Path(s).expanduser() for s in submissions]
+    taken: set[str] = set()
+    ids = [submission_id(s, taken) for s in sources]
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task("grading", total=len(sources) * len(chosen))
+
+        def on_topic(sub, result):
+            progress.update(task, description=f"{sub.id} {result.topic}")
+            progress.advance(task)
+
+        grader = Grader(config, on_topic)
+        if grader.level == "none":
+            console.print("[yellow]warning: no sandbox on this machine (needs unshare): learner code runs as a "
+                          "plain process and could read the reference or use the network")
+        results = grader.grade(sources, ids)
+    for sub, grades in results.values():
+        report.write_submission_json(config.out, sub, grades)
+        report.write_gradescope(config.out, sub, grades)
+    gradebook = report.write_gradebook(config.out, results, chosen)
+    console.print(report.table(results, chosen))
+    report.print_reasons(console, results)
+    console.print(f"sandbox: {grader.level}; gradebook: {gradebook}; per-submission JSON and Gradescope "
+                  f"results.json under {config.out}")
+
+
+@app.command()
 def run(
     impl: str = typer.Option("course", help=IMPL_HELP),
     play: str = typer.Option("hamlet", help="which bundled play to use"),

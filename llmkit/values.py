@@ -59,10 +59,15 @@ def encode(value: Any) -> Any:
     return value
 
 
+_DTYPES = {"float32", "float64", "int64", "int32", "int16", "int8", "uint8", "bool", "complex64", "complex128"}
+
+
 def decode(data: Any) -> Any:
     """Inverse of :func:`encode`."""
     if isinstance(data, dict):
         if "__tensor__" in data:
+            if data["__tensor__"] not in _DTYPES:  # data may come from an untrusted worker
+                raise ValueError(f"unsupported tensor dtype {data['__tensor__']!r}")
             dtype = getattr(torch, data["__tensor__"])
             return torch.tensor(data["data"], dtype=dtype).reshape(data["shape"])
         if "__bytes__" in data:
