@@ -116,7 +116,7 @@ def _unzip(archive: Path, target: Path, notes: list[str]) -> None:
             if stat.S_ISLNK(mode):
                 notes.append(f"skipped {rel}: symbolic links are not accepted")
                 continue
-            if mode and not stat.S_ISREG(mode):
+            if stat.S_IFMT(mode) and not stat.S_ISREG(mode):
                 notes.append(f"skipped {rel}: not a regular file")
                 continue
             if any(part in SKIP_DIRS for part in rel.parts) or not budget.admit(str(rel), info.file_size):

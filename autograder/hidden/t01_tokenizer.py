@@ -32,7 +32,10 @@ def decode_random(t, rng):
     vocab = t.build_vocab(WORDS + list(",.:;?_!\"()'") + ["--"])
     tokenizer = t.SimpleTokenizer(vocab)
     ids = [rng.integer(0, len(vocab) - 1) for _ in range(rng.integer(1, 40))]
-    return [tokenizer.decode(ids), tokenizer.decode([]), tokenizer.decode(ids[:1])]
+    punctuation = [vocab[p] for p in ",.:;?_!\"()'"]
+    ids += [rng.choice(punctuation), vocab[rng.choice(WORDS)], rng.choice(punctuation)]
+    return [tokenizer.decode(ids), tokenizer.decode([]), tokenizer.decode(ids[:1]),
+            tokenizer.decode(punctuation)]
 
 
 @check("decode(encode(text)) == text for canonical text")

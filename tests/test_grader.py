@@ -1,0 +1,203 @@
+"""The autograder on a corpus of submissions written for these tests: exact scores.
+
+Submissions are built from the correct-but-different topic-01 implementation in
+``tests/alternatives`` with one fault or cheat injected each. One grading run
+covers them all (``--jobs 2``), then each test asserts on its own submission.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder.grade import Config, Grader
+from autograder.sandbox import Limits, detect
+from autograder.submission import submission_id
+from llmkit import registry
+from llmkit.resolver import named_root
+from tests.helpers import ALTERNATIVES
+
+T01 = registry.get(1)
+REFERENCE_FILE = named_root("solutions") / "t01_tokenizer" / "tokenizer.py"
+HIDDEN_FILE = Path(__file__).resolve().parent.parent / "autograder" / "hidden" / "t01_tokenizer.py"
+
+
+def _submission(root: Path, name: str, init_code: str = "", replace: tuple[str, str] | None = None) -> Path:
+    """A project folder with course/t01_tokenizer from the alternative implementation, plus a fault."""
+    folder = root / name / "course" / "t01_tokenizer"
+    shutil.copytree(ALTERNATIVES / "t01_tokenizer", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    if replace:
+        module = folder / "tokenizer.py"
+        source = module.read_text()
+        assert replace[0] in source
+        module.write_text(source.replace(*replace))
+    if init_code:
+        init = folder / "__init__.py"
+        init.write_text(init.read_text() + "\n" + init_code + "\n")
+    return root / name
+
+
+CASES: dict[str, dict] = {
+    "correct": {},
+    "partial": {"replace": ('r"\\1", text)', 'r" \\1", text)')},  # space before punctuation
+    "import_error": {"init_code": "import numpy_that_does_not_exist"},
+    "syntax_error": {"init_code": "def broken(:\n    pass"},
+    "exception": {"init_code": "raise RuntimeError('boom at import')"},
+    "sys_exit": {"init_code": "import sys\nsys.exit(3)"},
+    "os_exit": {"init_code": "import os\nos._exit(4)"},
+    "segfault": {"init_code": "import ctypes\nctypes.string_at(0)"},
+    "hang": {"replace": ("    def encode(self, text):\n", "    def encode(self, text):\n        while True: pass\n")},
+    "memory": {"init_code": "hog = bytearray(8 * 1024**3)"},
+    "fork_bomb": {"init_code": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"},
+    "output_flood": {"init_code": "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)"},
+    # cheating: read the reference and run it as its own code
+    "read_reference": {"init_code": f"exec(open({str(REFERENCE_FILE)!r}).read())"},
+    "import_reference": {"init_code": "from solutions.t01_tokenizer import *"},
+    # cheating: patch the comparison / the reference inside the worker, with wrong answers
+    "patch_compare": {"init_code": "import llmkit.values, llmkit.checks\n"
+                                   "llmkit.values.same = lambda *a, **k: None\n"
+                                   "llmkit.checks.judge = lambda *a, **k: None",
+                      "replace": ("return ids\n", "return [0]\n")},
+    # cheating: forge the worker's result file with "ok" outcomes, then leave
+    "forge_results": {"init_code": "import json, os, sys\n"
+                                  "req = json.load(open(sys.argv[1]))\n"
+                                  "json.dump({n: {'status': 'ok', 'value': [], 'message': '', 'seconds': 0}"
+                                  " for n in ['pretokenize_random', 'vocab_random', 'encode_unknown',"
+                                  " 'decode_random', 'round_trip_random', 'decode_unknown_id']},"
+                                  " open(req['result'], 'w'))\nos._exit(0)"},
+    # cheating: read the hidden checks of the kit
+    "read_hidden": {"init_code": f"open({str(HIDDEN_FILE)!r}).read()"},
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("submissions")
+    out = tmp_path_factory.mktemp("grading")
+    sources = [_submission(root, name, **spec) for name, spec in CASES.items()]
+    # cheating: try to write the gradebook's own result file for itself
+    sources.append(_submission(root, "write_results", init_code=(
+        f"import pathlib\np = pathlib.Path({str(out)!r}) / 'results' / 'write_results' / 't01.json'\n"
+        "try:\n    p.parent.mkdir(parents=True, exist_ok=True)\n    p.write_text('{\"score\": 10}')\n"
+        "except OSError:\n    pass")))
+    limits = Limits(wall_s=15, cpu_s=15, memory_mb=3072, output_mb=2)
+    config = Config(out, "fallback", 2, [T01], limits)
+    taken: set[str] = set()
+    ids = [submission_id(s, taken) for s in sources]
+    return out, Grader(config).grade(sources, ids)
+
+
+def _grade(graded, name):
+    return graded[1][name][1][1]
+
+
+def test_correct_submission_gets_full_marks(graded):
+    assert _grade(graded, "correct").score == 10.0
+
+
+def test_partially_correct_submission_gets_partial_marks(graded):
+    grade = _grade(graded, "partial")
+    assert grade.score == pytest.approx(10 * 4 / 6, abs=0.01)
+    failing = [c for c in grade.checks if c.status != "pass"]
+    assert {c.name for c in failing} == {"decode_random", "round_trip_random"}
+    assert all("first difference at character" in c.message for c in failing)
+
+
+@pytest.mark.parametrize("name,reason", [
+    ("import_error", "ModuleNotFoundError"),
+    ("syntax_error", "SyntaxError"),
+    ("exception", "boom at import"),
+    ("sys_exit", "SystemExit"),
+    ("os_exit", "exit status 4"),
+    ("segfault", "segmentation fault"),
+    ("hang", "timed out"),
+    ("memory", "MemoryError"),
+    ("fork_bomb", ""),
+    ("output_flood", "File too large"),
+    ("read_reference", "raised PermissionError"),
+    ("import_reference", "ModuleNotFoundError"),
+    ("forge_results", ""),
+    ("read_hidden", "raised PermissionError"),
+])
+def test_faults_and_cheats_score_zero_with_a_reason(graded, name, reason):
+    if detect() == "none" and name.startswith(("read_", "fork")):
+        pytest.skip("needs the namespace sandbox")
+    grade = _grade(graded, name)
+    assert grade.score == 0.0
+    text = grade.reason + " ".join(c.message for c in grade.checks)
+    assert reason in text
+    assert text.strip(), "a zero needs a reason"
+
+
+def test_patched_comparison_changes_nothing(graded):
+    grade = _grade(graded, "patch_compare")
+    assert 0 < grade.score < 10  # encode is wrong; the grader's own comparison saw it
+
+
+def test_learner_cannot_write_its_own_results(graded):
+    out, results = graded
+    grade = results["write_results"][1][1]
+    assert grade.score == 10.0  # graded normally (it is the correct implementation)...
+    stored = json.loads((out / "results" / "write_results" / "t01.json").read_text())
+    assert stored["score"] == 10.0 and stored["topic"] == "t01"  # ...and the file is the grader's
+
+
+def test_a_rerun_regrades_nothing(graded):
+    out, results = graded
+    config = Config(out, "fallback", 2, [T01], Limits(wall_s=1))
+    sources = [Path(results[sid][0].source) for sid in sorted(results)]
+    rerun = Grader(config).grade(sources, sorted(results))
+    assert {sid: r[1][1].score for sid, r in rerun.items()} == {sid: r[1][1].score for sid, r in results.items()}
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def test_hostile_zip_writes_nothing_outside_and_says_why(tmp_path):
+    from autograder.submission import unpack
+
+    good = _submission(tmp_path / "src", "alice")
+    archive = tmp_path / "alice.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in good.rglob("*.py"):
+            zf.write(path, path.relative_to(good))
+        zf.writestr("../escape.py", "x = 1")
+        zf.writestr("/abs/evil.py", "x = 1")
+        link = zipfile.ZipInfo("course/link")
+        link.external_attr = (0o120777 << 16)
+        zf.writestr(link, "/etc/passwd")
+        zf.writestr("course/huge.bin", b"\0" * (3 * 1024 * 1024))
+    sub = unpack(archive, tmp_path / "work", "alice")
+    assert not sub.error and sub.course is not None
+    assert not (tmp_path / "escape.py").exists() and not (tmp_path / "work" / "escape.py").exists()
+    notes = " ".join(sub.notes)
+    assert "outside the submission" in notes and "symbolic links" in notes and "file limit" in notes
+    for path in (tmp_path / "work").rglob("*"):
+        assert tmp_path / "work" in path.parents
+
+
+def test_bad_inputs_get_one_clear_sentence(tmp_path):
+    from autograder.submission import unpack, unreadable_source
+
+    (tmp_path / "notzip.zip").write_text("hello")
+    assert "not a readable zip" in unpack(tmp_path / "notzip.zip", tmp_path / "w", "a").error
+    assert "no such file" in unpack(tmp_path / "missing", tmp_path / "w", "b").error
+    (tmp_path / "empty").mkdir()
+    assert "no course/ folder" in unpack(tmp_path / "empty", tmp_path / "w", "c").error
+    sub = _submission(tmp_path / "src", "latin")
+    (sub / "course" / "t01_tokenizer" / "tokenizer.py").write_bytes(b"x = '\xe9'\n")
+    assert "not UTF-8" in unreadable_source(sub / "course" / "t01_tokenizer")
+
+
+def test_missing_topic_and_broken_submission_score_zero_without_a_worker(tmp_path):
+    other = tmp_path / "nobody" / "course" / "t02_bpe"
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text("")
+    config = Config(tmp_path / "out", "fallback", 1, [T01], Limits(wall_s=5))
+    results = Grader(config).grade([tmp_path / "nobody", tmp_path / "ghost.zip"], ["nobody", "ghost"])
+    assert results["nobody"][1][1].status == "missing"
+    assert results["ghost"][1][1].status == "error" and "no such file" in results["ghost"][1][1].reason
