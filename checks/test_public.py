@@ -6,25 +6,15 @@ fresh checkout is green; a written hole that gives a wrong answer fails.
 
 import pytest
 
-from llmkit import registry
 from llmkit.checks import public_checks, run_public
+from llmkit.pytest_checks import TopicResults, parametrize
 
-_results: dict[int, dict[str, object]] = {}
-
-
-def _result(check):
-    topic = check.topic
-    if topic.number not in _results:
-        _results[topic.number] = {r.check.name: r for r in run_public(topic)}
-    return _results[topic.number][check.name]
+result_of = TopicResults(run_public)
 
 
-CHECKS = [c for topic in registry.available() for c in public_checks(topic)]
-
-
-@pytest.mark.parametrize("check", CHECKS, ids=[c.id for c in CHECKS])
+@parametrize(public_checks)
 def test_public(check):
-    result = _result(check)
+    result = result_of(check)
     if result.status == "todo":
         pytest.skip(result.message)
     if not result.passed:
