@@ -134,9 +134,13 @@ def grade(
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from autograder import report, sandbox
-    from autograder.grade import Config, Grader
-    from autograder.submission import submission_id
+    try:
+        from autograder import report, sandbox
+        from autograder.grade import Config, Grader
+        from autograder.submission import submission_id
+    except ModuleNotFoundError:
+        console.print("[red]grading needs the instructor kit (the autograder package is not installed)")
+        raise typer.Exit(2)
 
     if mode not in ("fallback", "own"):
         console.print("[red]--mode must be 'fallback' or 'own'")
@@ -171,6 +175,28 @@ def grade(
     report.print_reasons(console, results)
     console.print(f"sandbox: {grader.level}; gradebook: {gradebook}; per-submission JSON and Gradescope "
                   f"results.json under {config.out}")
+
+
+@app.command()
+def release(out: str = typer.Argument(..., help="new folder to write the student release to")):
+    """Build the student release: stubs, READMEs, notebooks, public checks - no solutions, no hidden checks."""
+    from pathlib import Path
+
+    try:
+        from llmkit.release import build, leaks
+    except ModuleNotFoundError:
+        console.print("[red]this is already a student release")
+        raise typer.Exit(2)
+    try:
+        files = build(Path(out))
+    except FileExistsError as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(2)
+    problems = leaks(Path(out))
+    for problem in problems:
+        console.print(f"[red]{problem}")
+    console.print(f"wrote {len(files)} files to {out}" + (" - with leaks!" if problems else ""))
+    raise typer.Exit(1 if problems else 0)
 
 
 @app.command()
