@@ -177,6 +177,17 @@ def grade(
                   f"results.json under {config.out}")
 
 
+@app.command("gradescope-bundle")
+def gradescope_bundle(out: str = typer.Argument("autograder.zip", help="zip file to write")):
+    """Write a Gradescope autograder zip (setup.sh, run_autograder and the kit)."""
+    from pathlib import Path
+
+    from autograder.gradescope import build_bundle
+
+    names = build_bundle(Path(out))
+    console.print(f"wrote {out} ({len(names)} files); upload it as the assignment's autograder")
+
+
 @app.command()
 def release(out: str = typer.Argument(..., help="new folder to write the student release to")):
     """Build the student release: stubs, READMEs, notebooks, public checks - no solutions, no hidden checks."""

@@ -201,3 +201,14 @@ def test_missing_topic_and_broken_submission_score_zero_without_a_worker(tmp_pat
     results = Grader(config).grade([tmp_path / "nobody", tmp_path / "ghost.zip"], ["nobody", "ghost"])
     assert results["nobody"][1][1].status == "missing"
     assert results["ghost"][1][1].status == "error" and "no such file" in results["ghost"][1][1].reason
+
+
+def test_gradescope_bundle_holds_scripts_and_kit(tmp_path):
+    from autograder.gradescope import build_bundle
+
+    names = build_bundle(tmp_path / "autograder.zip")
+    assert {"setup.sh", "run_autograder", "source/pyproject.toml"} <= set(names)
+    assert any(n.startswith("source/autograder/hidden/") for n in names)
+    assert any(n.startswith("source/solutions/") for n in names)
+    with zipfile.ZipFile(tmp_path / "autograder.zip") as zf:
+        assert "results/results.json" in zf.read("run_autograder").decode()
