@@ -1,0 +1,129 @@
+"""Public checks for topic 11 - Multi-head attention I (the wrapper)."""
+
+from __future__ import annotations
+
+import torch
+
+from checks.t10_causal_attention import (dropped_weights, error_case, expected_errors, future_probe,
+                                         no_future_compare, projection_shapes)
+from llmkit.checks import check
+from llmkit.probing import Rng, load_params
+from llmkit.values import Mismatch, same
+
+
+def wrapper_shapes(d_in: int, d_head: int, num_heads: int, qkv_bias: bool) -> dict:
+    """Documented parameter names and shapes: ``heads.{h}.W_query.weight`` ..."""
+    shapes = {}
+    for h in range(num_heads):
+        shapes.update(projection_shapes(d_in, d_head, qkv_bias, prefix=f"heads.{h}."))
+    return shapes
+
+
+def wrapper_with(t, rng: Rng, d_in: int, d_head: int, context_length: int, num_heads: int,
+                 dropout: float = 0.0, qkv_bias: bool = False, params: dict | None = None):
+    """A learner's wrapper with every head's parameters overwritten by given (distinct) values."""
+    module = t.MultiHeadAttentionWrapper(d_in, d_head, context_length, dropout, num_heads, qkv_bias=qkv_bias)
+    if params is None:
+        params = rng.params(wrapper_shapes(d_in, d_head, num_heads, qkv_bias))
+    return load_params(module, params, "t11 MultiHeadAttentionWrapper")
+
+
+def head_blocks_compare(got, expected, *, reveal: bool, path: str = "output") -> None:
+    """Output block ``h`` (features ``h*d_head .. (h+1)*d_head-1``) must be head ``h``'s output.
+
+    ``expected`` is ``{"num_heads", "output"}`` (or a list of those). A block
+    equal to another head's output is reported as a head-order problem.
+    """
+    if isinstance(expected, list):
+        if not isinstance(got, list) or len(got) != len(expected):
+            raise Mismatch(f"{path}: expected a list of {len(expected)} results")
+        for i, (g, e) in enumerate(zip(got, expected)):
+            head_blocks_compare(g, e, reveal=reveal, path=f"{path}[{i}]")
+        return
+    if not isinstance(got, dict):
+        raise Mismatch(f"{path}: expected a dict with keys 'num_heads', 'output'")
+    out, ref, heads = got.get("output"), expected["output"], expected["num_heads"]
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) != tuple(ref.shape):
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise Mismatch(f"{path}: shape {shape}, expected {tuple(ref.shape)} = (batch, seq, num_heads * d_out)")
+    got_blocks, ref_blocks = out.chunk(heads, dim=-1), ref.chunk(heads, dim=-1)
+
+    def equal(a, b):
+        return bool(torch.allclose(a.double(), b.double(), rtol=1e-4, atol=1e-5))
+
+    for h, block in enumerate(got_blocks):
+        if equal(block, ref_blocks[h]):
+            continue
+        other = next((k for k, r in enumerate(ref_blocks) if k != h and equal(block, r)), None)
+        if other is not None:
+            raise Mismatch(f"{path}: features of block {h} hold head {other}'s output - concatenate the "
+                           "heads in order (head 0 first) along the last axis")
+        same(block, ref_blocks[h], reveal=reveal, path=f"{path} block of head {h}")
+
+
+def wrapper_dropout_probe(t, rng: Rng, batch: int, seq: int, d_in: int, d_head: int, num_heads: int,
+                          p: float) -> dict:
+    """Train-mode wrapper with zero query/key weights: per-head ratios used/undropped weight.
+
+    Returns ``{"p", "ratio"}`` with ratio ``(batch * num_heads, seq, seq)``; see topic 10's
+    ``uniform_dropout_probe`` (``d_in, d_head >= seq``).
+    """
+    params, values = {}, []
+    x = rng.randn(batch, seq, d_in)
+    for h in range(num_heads):
+        w_value = rng.randn(d_head, d_in, scale=0.5)
+        params.update({f"heads.{h}.W_query.weight": torch.zeros(d_head, d_in),
+                       f"heads.{h}.W_key.weight": torch.zeros(d_head, d_in),
+                       f"heads.{h}.W_value.weight": w_value})
+        values.append(x @ w_value.T)
+    module = wrapper_with(t, rng, d_in, d_head, seq, num_heads, dropout=p, params=params)
+    module.train()
+    out = module(x)
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (batch, seq, num_heads * d_head):
+        raise Mismatch(f"train-mode output shape {tuple(getattr(out, 'shape', ()))}, "
+                       f"expected {(batch, seq, num_heads * d_head)}")
+    undropped = 1.0 / torch.arange(1, seq + 1, dtype=torch.float64).view(seq, 1)
+    ratios = [dropped_weights(block.detach(), v) / undropped
+              for block, v in zip(out.chunk(num_heads, dim=-1), values)]
+    return {"p": p, "ratio": torch.cat(ratios, dim=0).float()}
+
+
+@check("parameters are heads.{h}.W_query/W_key/W_value.weight (d_out, d_in), one set per head")
+def layout(t, rng):
+    module = t.MultiHeadAttentionWrapper(4, 3, 5, 0.0, 3)
+    biased = t.MultiHeadAttentionWrapper(2, 2, 3, 0.1, 2, qkv_bias=True)
+    return [{name: list(p.shape) for name, p in m.named_parameters()} for m in (module, biased)]
+
+
+@check("output shape is (batch, seq, num_heads * d_out)")
+def output_shape(t, rng):
+    shapes = []
+    for d_in, d_head, heads, seq in ((4, 3, 2, 5), (3, 2, 4, 1), (6, 5, 1, 3)):
+        module = wrapper_with(t, rng, d_in, d_head, 6, heads)
+        shapes.append(list(module(rng.randn(2, seq, d_in)).shape))
+    return shapes
+
+
+@check("forward equals the reference given distinct weights per head")
+def forward_given_weights(t, rng):
+    module = wrapper_with(t, rng, 5, 3, 6, 3, qkv_bias=rng.coin())
+    return module(rng.randn(2, 6, 5))
+
+
+@check("block h of the output is head h's context (heads concatenated in order)", compare=head_blocks_compare)
+def head_order(t, rng):
+    module = wrapper_with(t, rng, 4, 2, 5, 4)
+    return {"num_heads": 4, "output": module(rng.randn(2, 5, 4))}
+
+
+@check("changing later tokens leaves the outputs at earlier positions unchanged", compare=no_future_compare)
+def no_future(t, rng):
+    module = wrapper_with(t, rng, 4, 2, 6, 3)
+    return future_probe(module, rng, rng.randn(2, 6, 4))
+
+
+@check("num_heads=0 and sequences longer than context_length raise ValueError", compare=expected_errors)
+def errors(t, rng):
+    module = wrapper_with(t, rng, 3, 2, 4, 2)
+    return [error_case("MultiHeadAttentionWrapper(..., num_heads=0)", t.MultiHeadAttentionWrapper, 3, 2, 4, 0.0, 0),
+            error_case("context_length=4 on 5 tokens", module, rng.randn(1, 5, 3), names=[5, 4])]

@@ -1,0 +1,95 @@
+"""Topic 03 - input-target pairs and a DataLoader for next-token prediction.
+
+A GPT is trained to predict the next token. From one long stream of token ids
+we cut fixed-size windows; each window gives an input sequence and a target
+sequence that is the same stream shifted one token to the left, so position
+``t`` of the target is the token that follows position ``t`` of the input.
+
+``GPTDataset`` serves those windows; ``create_dataloader`` goes from raw text
+(tokenized with topic 02's GPT-2 tokenizer) to shuffled batches.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from course.t02_bpe import load_gpt2_tokenizer
+
+ENDOFTEXT = "<|endoftext|>"  # document separator; kept as one special token when encoding
+
+
+class GPTDataset(Dataset):
+    """Sliding windows over a token stream, as ``(input_ids, target_ids)`` pairs.
+
+    Arguments:
+
+    * ``token_ids``: the whole stream, a list of ints or a 1-D integer tensor of
+      length ``n``;
+    * ``max_length``: tokens per window (the model's context length during training);
+    * ``stride``: distance between the starts of two consecutive windows.
+      ``stride < max_length`` makes windows overlap, ``stride == max_length``
+      tiles the stream, ``stride > max_length`` skips tokens between windows.
+
+    Window ``k`` starts at ``s = k * stride``; item ``k`` is
+
+        input_ids  = ids[s     : s + max_length]        # shape (max_length,)
+        target_ids = ids[s + 1 : s + max_length + 1]    # shape (max_length,)
+
+    A window is kept only while its target fits inside the stream
+    (``s + max_length + 1 <= n``), so the last, incomplete window is dropped.
+
+    Attributes (set by ``__init__``): ``token_ids`` (1-D LongTensor, length ``n``),
+    ``max_length``, ``stride``.
+
+    Errors (``ValueError``): ``max_length < 1``, ``stride < 1``, a ``token_ids``
+    that is not 1-D, or fewer than ``max_length + 1`` tokens ("text too short").
+    """
+
+    def __init__(self, token_ids: Sequence[int] | torch.Tensor, max_length: int, stride: int):
+        raise NotImplementedError('t03 GPTDataset.__init__: not implemented yet - write it in course/t03_dataloader/dataloader.py')
+
+    def __len__(self) -> int:
+        """Number of windows: starts ``s = 0, stride, 2*stride, ...`` with ``s + max_length < n``."""
+        raise NotImplementedError('t03 GPTDataset.__len__: not implemented yet - write it in course/t03_dataloader/dataloader.py')
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Window ``index`` as ``(input_ids, target_ids)``, two LongTensors of shape ``(max_length,)``.
+
+        Negative indices count from the end, as for a list; any index outside
+        ``[-len(self), len(self))`` raises ``IndexError``.
+        """
+        raise NotImplementedError('t03 GPTDataset.__getitem__: not implemented yet - write it in course/t03_dataloader/dataloader.py')
+
+
+def create_dataloader(
+    text: str,
+    batch_size: int = 4,
+    max_length: int = 256,
+    stride: int = 128,
+    shuffle: bool = True,
+    drop_last: bool = True,
+    num_workers: int = 0,
+    tokenizer=None,
+    seed: int | None = None,
+) -> DataLoader:
+    """A DataLoader of ``(inputs, targets)`` batches, each of shape ``(batch_size, max_length)``.
+
+    Steps: tokenize ``text`` with ``tokenizer.encode(text, allowed_special={ENDOFTEXT})``
+    (``<|endoftext|>`` in the text becomes its single special id), wrap the ids in
+    a ``GPTDataset(ids, max_length, stride)`` and return a
+    ``torch.utils.data.DataLoader`` with ``batch_size``, ``shuffle``, ``drop_last``
+    and ``num_workers``.
+
+    * ``tokenizer``: any object with ``encode(text, allowed_special=...)``, such as
+      topic 02's ``BPETokenizer``; ``None`` uses ``load_gpt2_tokenizer()`` (topic 02).
+    * ``seed``: with ``shuffle=True``, shuffle with ``torch.Generator().manual_seed(seed)``
+      so that two loaders built with the same seed give the same order; ``None``
+      uses PyTorch's global random state.
+    * ``drop_last=True`` drops a final batch smaller than ``batch_size``.
+
+    A text shorter than ``max_length + 1`` tokens raises ``GPTDataset``'s ``ValueError``.
+    """
+    raise NotImplementedError('t03 create_dataloader: not implemented yet - write it in course/t03_dataloader/dataloader.py')

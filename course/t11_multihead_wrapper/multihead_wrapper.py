@@ -1,0 +1,63 @@
+"""Topic 11 - multi-head attention, the simple way: several heads side by side.
+
+One causal attention head (topic 10) computes a single weighting of the
+sequence per query: one notion of "what is relevant here". Language needs
+several at once - the subject of a verb, the previous occurrence of a name,
+the opening bracket to close. *Multi-head* attention runs ``num_heads``
+independent heads on the same input, each with its own query, key and value
+projections, and concatenates their context vectors along the feature axis.
+
+This topic builds that literally: a list of topic-10 ``CausalAttention``
+modules, run one after the other. It is easy to read and obviously correct,
+but it launches ``3 * num_heads`` small matrix products instead of three big
+ones; topic 12 fuses the heads into one set of large projections.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from course.t10_causal_attention import CausalAttention
+
+
+class MultiHeadAttentionWrapper(nn.Module):
+    """``num_heads`` causal attention heads run side by side, outputs concatenated.
+
+    Submodules (names are part of the contract):
+        heads: ``nn.ModuleList`` of ``num_heads`` topic-10
+            ``CausalAttention(d_in, d_out, context_length, dropout, qkv_bias)``,
+            so the parameters are ``heads.0.W_query.weight`` ``(d_out, d_in)``,
+            ``heads.0.W_key.weight``, ..., ``heads.{num_heads-1}.W_value.weight``
+            (plus ``.bias`` ``(d_out,)`` of each when ``qkv_bias``).
+
+    Note that ``d_out`` is the size of *one* head: ``forward`` returns
+    ``(batch, seq, num_heads * d_out)``.
+    """
+
+    def __init__(self, d_in: int, d_out: int, context_length: int, dropout: float,
+                 num_heads: int, qkv_bias: bool = False):
+        """Create ``heads``: ``num_heads`` independent ``CausalAttention`` modules.
+
+        ``num_heads`` below 1 -> ``ValueError``.
+        """
+        super().__init__()
+        self.d_in = d_in
+        self.d_out = d_out
+        self.num_heads = num_heads
+        raise NotImplementedError('t11 MultiHeadAttentionWrapper.__init__: not implemented yet - write it in course/t11_multihead_wrapper/multihead_wrapper.py')
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(batch, seq, d_in)`` -> ``(batch, seq, num_heads * d_out)``.
+
+        Head ``h``'s context vectors fill features ``h * d_out .. (h + 1) * d_out - 1``
+        of the output: heads concatenated in order along the last axis.
+        """
+        raise NotImplementedError('t11 MultiHeadAttentionWrapper.forward: not implemented yet - write it in course/t11_multihead_wrapper/multihead_wrapper.py')
+
+    def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
+        """Every head's weights before dropout, stacked: ``(batch, num_heads, seq, seq)``."""
+        return torch.stack([head.attention_weights(x) for head in self.heads], dim=1)
+
+    def extra_repr(self) -> str:
+        return f"num_heads={self.num_heads}, d_in={self.d_in}, d_out per head={self.d_out}"

@@ -1,0 +1,11 @@
+"""Topic 12 - Multi-head attention II."""
+
+from .multihead_attention import (
+    MultiHeadAttention,
+    fused_to_wrapper,
+    merge_heads,
+    split_heads,
+    wrapper_to_fused,
+)
+
+__all__ = ["MultiHeadAttention", "fused_to_wrapper", "merge_heads", "split_heads", "wrapper_to_fused"]

@@ -1,0 +1,95 @@
+"""Topic 04 - token embeddings: turning token ids into vectors.
+
+A tokenizer (topics 01-02) gives integers; a network needs vectors of real
+numbers it can learn. An embedding layer is a table with one learnable row per
+token id: looking up id ``k`` returns row ``k``. The same lookup can be written
+as a one-hot vector times the table, which is why an embedding layer is "just a
+linear layer without bias, fed with one-hot inputs" - and why its gradient only
+touches the rows of the ids that were actually used.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class Embedding(nn.Module):
+    """A learnable lookup table: id ``k`` -> row ``k`` of ``weight``.
+
+    Parameters (their names are part of the contract; later topics load
+    GPT-2's weights by name):
+        weight: ``(num_embeddings, embedding_dim)``, initialised from N(0, 1)
+            like ``torch.nn.Embedding``.
+
+    ``forward(ids)`` takes an integer tensor of any shape ``(...)`` and returns
+    ``(..., embedding_dim)``.
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int):
+        """Create ``weight`` of shape ``(num_embeddings, embedding_dim)`` with N(0, 1) values."""
+        super().__init__()
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        ### BEGIN SOLUTION
+        # nn.Parameter registers the tensor under the attribute's name ("weight"),
+        # so it shows up in .parameters(), the optimiser and the state_dict.
+        self.weight = nn.Parameter(torch.randn(num_embeddings, embedding_dim))
+        ### END SOLUTION
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        """Rows of ``weight`` for ``ids``: ``(...)`` integer tensor -> ``(..., embedding_dim)``.
+
+        Write the lookup yourself by indexing ``weight`` (no ``nn.Embedding`` or
+        ``F.embedding``). Errors:
+        * ids that are not an integer tensor (float, bool) -> ``TypeError``;
+        * an id outside ``0 .. num_embeddings-1`` (negative ids too) ->
+          ``IndexError`` whose message names the bad id and the vocabulary size.
+        """
+        ### BEGIN SOLUTION
+        if not isinstance(ids, torch.Tensor):
+            raise TypeError(f"token ids must be a tensor, got {type(ids).__name__}")
+        if ids.dtype == torch.bool or ids.is_floating_point() or ids.is_complex():
+            raise TypeError(f"token ids must be an integer tensor, got dtype {ids.dtype}")
+        outside = (ids < 0) | (ids >= self.num_embeddings)
+        if outside.any():
+            bad = ids[outside][0].item()
+            raise IndexError(f"token id {bad} is out of range for a vocabulary of "
+                             f"{self.num_embeddings} (valid ids: 0..{self.num_embeddings - 1})")
+        # Advanced indexing picks one row per id and keeps the ids' shape in front:
+        # (...) -> (..., embedding_dim). Autograd routes gradients back to those rows only.
+        return self.weight[ids]
+        ### END SOLUTION
+
+    def extra_repr(self) -> str:
+        return f"{self.num_embeddings}, {self.embedding_dim}"
+
+
+def one_hot(ids: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """One-hot float vectors: ``(...)`` integer ids -> ``(..., num_classes)`` float32.
+
+    ``out[..., k]`` is 1.0 where ``ids[...] == k`` and 0.0 elsewhere. Write it
+    yourself (no ``F.one_hot``). An id outside ``0 .. num_classes-1`` ->
+    ``IndexError`` naming the id and ``num_classes``; non-integer ids -> ``TypeError``.
+    """
+    ### BEGIN SOLUTION
+    if ids.dtype == torch.bool or ids.is_floating_point() or ids.is_complex():
+        raise TypeError(f"ids must be an integer tensor, got dtype {ids.dtype}")
+    outside = (ids < 0) | (ids >= num_classes)
+    if outside.any():
+        raise IndexError(f"id {ids[outside][0].item()} is out of range for num_classes={num_classes}")
+    classes = torch.arange(num_classes, device=ids.device)
+    # (..., 1) == (num_classes,) broadcasts to (..., num_classes)
+    return (ids.unsqueeze(-1) == classes).float()
+    ### END SOLUTION
+
+
+def embed_via_one_hot(ids: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """The embedding lookup written as a matrix product: ``one_hot(ids, V) @ weight``.
+
+    ``ids``: ``(...)`` integers, ``weight``: ``(V, D)`` -> ``(..., D)``; equal to
+    ``Embedding`` with that weight (but it costs ``V`` times more arithmetic).
+    """
+    ### BEGIN SOLUTION
+    return one_hot(ids, weight.shape[0]).to(weight.dtype) @ weight
+    ### END SOLUTION
