@@ -93,11 +93,12 @@ def write_gradebook(out: Path, results: dict[str, tuple[Submission, dict[int, To
 
 
 def table(results: dict[str, tuple[Submission, dict[int, TopicGrade]]], topics: list[registry.Topic]) -> Table:
-    t = Table(title="llmkit grades")
+    t = Table(title="llmkit grades by topic (* = bug likely in a prerequisite)",
+              padding=(0, 0))
     t.add_column("submission", no_wrap=True)
     for topic in topics:
-        t.add_column(f"t{topic.code}", justify="right")
-    t.add_column("total", justify="right")
+        t.add_column(f" {topic.code}", justify="right", no_wrap=True)  # codes keep narrow terminals readable
+    t.add_column(" total", justify="right", no_wrap=True)
     for sid, (sub, grades) in sorted(results.items()):
         cells = []
         for topic in topics:

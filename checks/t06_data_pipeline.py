@@ -13,7 +13,7 @@ GPT2_VOCAB = 50257
 
 def param_shapes(vocab: int, context: int, d_model: int, positional: str) -> dict:
     shapes = {"tok_emb.weight": (vocab, d_model)}
-    if positional == "learned":
+    if positional != "sinusoidal":  # only learned positions are a parameter
         shapes["pos_emb.table.weight"] = (context, d_model)
     return shapes
 

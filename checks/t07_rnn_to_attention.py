@@ -70,7 +70,7 @@ def init_report(module: nn.Module, hidden_size: int) -> dict:
     ``b = 1/sqrt(hidden_size)``. ``spread`` is std / std(U(-b, b)), rounded to an integer;
     the pooled values must reach the bound (``max_over_bound``) and have the uniform std.
     """
-    bound = 1.0 / math.sqrt(hidden_size)
+    bound = hidden_size ** -0.5
     params = dict(module.named_parameters())
     report: dict = {}
     for name, p in sorted(params.items()):

@@ -34,7 +34,7 @@ def causal_attention_with(t, rng: Rng, d_in: int, d_out: int, context_length: in
                           dropout: float = 0.0, qkv_bias: bool = False, scale: float = 0.5,
                           params: dict | None = None):
     """A learner's ``CausalAttention`` with every parameter overwritten by given values."""
-    module = t.CausalAttention(d_in, d_out, context_length, dropout=dropout, qkv_bias=qkv_bias)
+    module = t.CausalAttention(d_in, d_out, context_length, qkv_bias=qkv_bias, dropout=dropout)
     if params is None:
         params = rng.params(projection_shapes(d_in, d_out, qkv_bias), scale=scale)
     return load_params(module, params, "t10 CausalAttention")

@@ -81,7 +81,9 @@ def render(reports: list[TopicReport], console: Console, title: str) -> None:
             note = escape(f"{first.check.name}: {first.message}")
             if report.blocked_by:
                 names = ", ".join(f"t{p.code}" for p in report.blocked_by)
-                note += f"\n[bold]advice:[/bold] this topic builds on {names}, which fails too - fix it first"
+                verb = "fails" if len(report.blocked_by) == 1 else "fail"
+                note += (f"\n[bold]advice:[/bold] this topic builds on {names}, which {verb} too - "
+                         f"fix t{report.blocked_by[0].code} first")
         table.add_row(f"{status}t{report.topic.code} {report.topic.title}",
                       f"{status}{report.passed}/{len(report.results)}",
                       f"{report.seconds:.1f}s", note)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import List, Optional
 
 import typer
@@ -214,12 +213,17 @@ def release(out: str = typer.Argument(..., help="new folder to write the student
 def run(
     impl: str = typer.Option("course", help=IMPL_HELP),
     play: str = typer.Option("hamlet", help="which bundled play to use"),
+    plot: Optional[str] = typer.Option(None, help="write attention heat maps to this PNG file"),
 ):
     """The main job: run the pipeline built so far on the bundled Shakespeare text."""
+    from pathlib import Path
+
     from llmkit.pipeline import run_pipeline
 
     _install(impl)
-    sys.exit(run_pipeline(play, console))
+    with resolver.session(impl):  # fresh imports of the chosen topics
+        code = run_pipeline(play, console, Path(plot) if plot else None)
+    raise typer.Exit(code)
 
 
 if __name__ == "__main__":

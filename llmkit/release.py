@@ -68,21 +68,29 @@ def build(out: Path) -> list[Path]:
     return sorted(p for p in out.rglob("*") if p.is_file())
 
 
-def leaks(out: Path) -> list[str]:
-    """Traces of reference code or hidden checks in a release (empty when clean)."""
-    problems = [f"{p} should not be shipped" for p in ("solutions", "autograder", "tests") if (out / p).exists()]
-    solutions = named_root("solutions")
-    # distinctive lines of reference code: the insides of solution blocks
-    secret_lines = set()
+def _secret_lines(solutions: Path) -> set[str]:
+    """Distinctive lines of reference code: long lines inside solution blocks.
+
+    A line that the reference also has *outside* its solution blocks (an error
+    message repeated in given code, say) ships in the stubs anyway, so it is no secret.
+    """
+    hidden: set[str] = set()
+    given: set[str] = set()
     for path in solutions.rglob("*.py"):
         inside = False
         for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip() == stubgen.BEGIN:
-                inside = True
-            elif line.strip() == stubgen.END:
-                inside = False
-            elif inside and len(line.strip()) >= 25:
-                secret_lines.add(line.strip())
+            text = line.strip()
+            if text in (stubgen.BEGIN, stubgen.END):
+                inside = text == stubgen.BEGIN
+            elif len(text) >= 25:
+                (hidden if inside else given).add(text)
+    return hidden - given
+
+
+def leaks(out: Path) -> list[str]:
+    """Traces of reference code or hidden checks in a release (empty when clean)."""
+    problems = [f"{p} should not be shipped" for p in ("solutions", "autograder", "tests") if (out / p).exists()]
+    secret_lines = _secret_lines(named_root("solutions"))
     hidden_names = {c.name for t in registry.available() for c in hidden_checks(t)}
     hidden_names -= {c.name for t in registry.available() for c in public_checks(t)}
     for path in out.rglob("*"):

@@ -39,3 +39,18 @@ def test_unknown_topic_is_a_clear_error():
 
 def test_stubs_and_snapshots_are_reported_up_to_date():
     assert runner.invoke(app, ["stubs", "--check"]).exit_code == 0
+
+
+def test_main_job_runs_on_the_reference_and_plots(tmp_path):
+    plot = tmp_path / "attention.png"
+    result = runner.invoke(app, ["run", "--impl", "solutions", "--plot", str(plot)], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert "matches tiktoken's gpt2 exactly" in result.output
+    assert "weight on future tokens 0.0e+00" in result.output
+    assert plot.stat().st_size > 10_000
+
+
+def test_main_job_on_stubs_stops_with_one_sentence(tmp_path):
+    result = runner.invoke(app, ["run", "--impl", str(stub_tree(tmp_path))], env={"COLUMNS": "250"})
+    assert result.exit_code == 1
+    assert "Stopped after nothing: t02 BPETokenizer.from_gpt2_files: not implemented yet" in result.output

@@ -71,7 +71,7 @@ def dropout_property(t, rng):
 
 
 @check("gradients reach tok_emb.weight and pos_emb.table.weight, only on the used rows")
-def gradients(t, rng):
+def gradient_rows(t, rng):
     vocab, context, d_model = random_sizes(rng)
     module = input_embedding_with(t, rng, vocab, context, d_model, "learned")
     ids = rng.randint(0, vocab, (2, rng.integer(1, context)))
@@ -97,6 +97,18 @@ def first_batch_random(t, rng):
                                                        tokenizer=fast_tokenizer())
         out.append({"inputs": inputs, "targets": targets, "embeddings": vectors})
     return out
+
+
+@check("embed_first_batch on a text with fewer windows than batch_size keeps the short batch")
+def first_batch_short_text(t, rng):
+    kind = rng.choice(KINDS)
+    max_length = rng.integer(2, 5)
+    module = input_embedding_with(t, rng, GPT2_VOCAB, max_length, rng.integer(1, 6), kind).eval()
+    text = random_text(rng, rng.integer(40, 80))  # at most a few dozen tokens
+    inputs, targets, vectors = t.embed_first_batch(text, module, batch_size=64, max_length=max_length,
+                                                   stride=rng.integer(1, max_length + 2),
+                                                   tokenizer=fast_tokenizer())
+    return {"inputs": inputs, "targets": targets, "embeddings": vectors}
 
 
 @check("embed_first_batch with its defaults (topic 02's GPT-2 tokenizer, batch 2, windows of 8)")
