@@ -192,8 +192,9 @@ class Grader:
     def _hidden_paths(self, sources: list[Path]) -> list[Path]:
         """Folders to cover inside the sandbox: the reference, hidden checks, outputs, other submissions."""
         kit_root = Path(llmkit.__file__).parent.parent
+        # .git: the kit's history holds the reference too
         candidates = [named_root("solutions"), Path(autograder.__file__).parent, kit_root / "tests",
-                      self.config.out, *{s.resolve().parent for s in sources}]
+                      kit_root / ".git", self.config.out, *{s.resolve().parent for s in sources}]
         needed = [self.workers_root, Path(sys.prefix), Path(sys.executable).resolve().parent,
                   *map(Path, site.getsitepackages())]
         hidden = []

@@ -24,6 +24,7 @@ from tests.helpers import ALTERNATIVES
 T01 = registry.get(1)
 REFERENCE_FILE = named_root("solutions") / "t01_tokenizer" / "tokenizer.py"
 HIDDEN_FILE = Path(__file__).resolve().parent.parent / "autograder" / "hidden" / "t01_tokenizer.py"
+KIT_GIT = Path(__file__).resolve().parent.parent / ".git"
 
 
 def _submission(root: Path, name: str, init_code: str = "", replace: tuple[str, str] | None = None) -> Path:
@@ -71,6 +72,8 @@ CASES: dict[str, dict] = {
                                   " open(req['result'], 'w'))\nos._exit(0)"},
     # cheating: read the hidden checks of the kit
     "read_hidden": {"init_code": f"open({str(HIDDEN_FILE)!r}).read()"},
+    # cheating: dig the reference out of the kit's git history (a missing .git raises too)
+    "read_git": {"init_code": f"import os\nos.listdir({str(KIT_GIT)!r})"},
 }
 
 
@@ -122,6 +125,7 @@ def test_partially_correct_submission_gets_partial_marks(graded):
     ("import_reference", "ModuleNotFoundError"),
     ("forge_results", ""),
     ("read_hidden", "raised PermissionError"),
+    ("read_git", "raised"),
 ])
 def test_faults_and_cheats_score_zero_with_a_reason(graded, name, reason):
     if detect() == "none" and name.startswith(("read_", "fork")):
