@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import site
+import stat
 import sys
 import tempfile
 import threading
@@ -153,10 +154,23 @@ def _fault_reason(run: sandbox.WorkerRun, limits: sandbox.Limits) -> str:
     return f"stopped with exit status {code} before finishing (sys.exit / os._exit?){detail}"
 
 
-def _read_results(path: Path) -> dict[str, Outcome]:
-    if path.stat().st_size > MAX_RESULT_BYTES:
-        raise ValueError("results too large")
-    raw = json.loads(path.read_text(encoding="utf-8"))
+def _read_file_from_worker(path: Path, limit: int) -> str | None:
+    """A plain file the worker wrote, or ``None``; never follows a link or blocks on a pipe."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        if info.st_size > limit:
+            raise ValueError("results too large")
+        return f.read(limit + 1).decode("utf-8")
+
+
+def _read_results(text: str) -> dict[str, Outcome]:
+    raw = json.loads(text)
     if not isinstance(raw, dict):
         raise ValueError("results are not a JSON object")
     outcomes = {}
@@ -225,11 +239,12 @@ class Grader:
             (folder / "request.json").write_text(json.dumps(request))
             run = sandbox.run(self.level, [str(folder / "worker.py"), str(folder / "request.json")],
                               folder, self.config.limits, hide, uid if self.level == "namespaces" else None)
-            result_file = folder / "result.json"
-            if run.timed_out or not result_file.is_file():
-                return None, _fault_reason(run, self.config.limits)
             try:
-                outcomes = _read_results(result_file)
+                text = None if run.timed_out else _read_file_from_worker(folder / "result.json",
+                                                                         MAX_RESULT_BYTES)
+                if text is None:
+                    return None, _fault_reason(run, self.config.limits)
+                outcomes = _read_results(text)
             except (ValueError, TypeError, KeyError, AttributeError, RecursionError, RuntimeError) as exc:
                 return None, f"the worker returned malformed results ({str(exc)[:200]})"
         finally:

@@ -113,12 +113,16 @@ def _limit(limits: Limits, level: str):
     return apply
 
 
-def _tail(path: Path, chars: int = 2000) -> str:
+def _tail(f, chars: int = 2000) -> str:
+    """The end of a capture file, read through the grader's own handle.
+
+    Never reopened by name: the worker owns its folder and could have replaced
+    the file with a link to something the grader can read but it may not.
+    """
     try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - chars))
-            return f.read().decode("utf-8", errors="replace")
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - chars))
+        return f.read().decode("utf-8", errors="replace")
     except OSError:
         return ""
 
@@ -146,7 +150,7 @@ def run(level: str, python_args: list[str], folder: Path, limits: Limits,
         for path in folder.rglob("*"):
             os.chown(path, uid, uid, follow_symlinks=False)
     stdout, stderr = folder / "stdout.txt", folder / "stderr.txt"
-    with open(stdout, "wb") as out, open(stderr, "wb") as err:
+    with open(stdout, "w+b") as out, open(stderr, "w+b") as err:
         proc = subprocess.Popen(command(level, python_args, hide, uid), cwd=folder, stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=err, env=scrubbed_env(folder),
                                 preexec_fn=_limit(limits, level), start_new_session=True)
@@ -162,4 +166,4 @@ def run(level: str, python_args: list[str], folder: Path, limits: Limits,
             except (ProcessLookupError, PermissionError):
                 pass
             proc.wait()
-    return WorkerRun(proc.returncode, timed_out, _tail(stdout), _tail(stderr))
+        return WorkerRun(proc.returncode, timed_out, _tail(out), _tail(err))

@@ -72,6 +72,11 @@ CASES: dict[str, dict] = {
                                   " open(req['result'], 'w'))\nos._exit(0)"},
     # cheating: read the hidden checks of the kit
     "read_hidden": {"init_code": f"open({str(HIDDEN_FILE)!r}).read()"},
+    # cheating: swap the worker's capture and result files for links to the reference, so that
+    # the grader (which can read it) would put its text into the feedback
+    "link_outputs": {"init_code": "import os\nfor name in ('stderr.txt', 'result.json'):\n"
+                                  "    try:\n        os.unlink(name)\n    except OSError:\n        pass\n"
+                                  f"    os.symlink({str(REFERENCE_FILE)!r}, name)\nos._exit(1)"},
     # cheating: dig the reference out of the kit's git history (a missing .git raises too)
     "read_git": {"init_code": f"import os\nos.listdir({str(KIT_GIT)!r})"},
 }
@@ -126,6 +131,7 @@ def test_partially_correct_submission_gets_partial_marks(graded):
     ("forge_results", ""),
     ("read_hidden", "raised PermissionError"),
     ("read_git", "raised"),
+    ("link_outputs", "exit status 1"),
 ])
 def test_faults_and_cheats_score_zero_with_a_reason(graded, name, reason):
     if detect() == "none" and name.startswith(("read_", "fork")):
@@ -135,6 +141,13 @@ def test_faults_and_cheats_score_zero_with_a_reason(graded, name, reason):
     text = grade.reason + " ".join(c.message for c in grade.checks)
     assert reason in text
     assert text.strip(), "a zero needs a reason"
+
+
+def test_links_never_bring_reference_text_into_feedback(graded):
+    grade = _grade(graded, "link_outputs")
+    text = grade.reason + " ".join(c.message for c in grade.checks)
+    reference_lines = [line.strip() for line in REFERENCE_FILE.read_text().splitlines() if len(line.strip()) > 8]
+    assert not [line for line in reference_lines if line in text]
 
 
 def test_patched_comparison_changes_nothing(graded):
