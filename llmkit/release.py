@@ -4,8 +4,8 @@ The release holds what a learner needs - the stubs, READMEs and notebooks in
 ``course/``, the public checks with their snapshots, the ``llmkit`` runtime -
 and nothing of ``solutions/``, ``autograder/`` (hidden checks, grader) or the
 kit's own ``tests/``. Notebook cells tagged ``solution`` (or nbgrader solution
-cells) are emptied. :func:`leaks` scans a release for anything that should not
-be there; a test runs it.
+cells) are emptied and hidden-tests blocks removed. :func:`leaks` scans a
+release for anything that should not be there; a test runs it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import nbformat
 
 from llmkit import registry, stubgen
 from llmkit.checks import hidden_checks, public_checks
+from llmkit.notebook import BEGIN_HIDDEN, strip_hidden_tests
 from llmkit.resolver import named_root
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,7 @@ def _clear_solution_cells(path: Path) -> None:
         if "solution" in meta.get("tags", []) or meta.get("nbgrader", {}).get("solution"):
             cell.source = "# YOUR CODE HERE\nraise NotImplementedError()" if cell.cell_type == "code" else ""
         if cell.cell_type == "code":
+            cell.source = strip_hidden_tests(cell.source)
             cell.outputs, cell.execution_count = [], None
     nbformat.write(notebook, path)
 
@@ -97,6 +99,8 @@ def leaks(out: Path) -> list[str]:
         if not path.is_file() or path.suffix not in (".py", ".ipynb", ".md", ".json", ".toml"):
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix == ".ipynb" and BEGIN_HIDDEN in text:
+            problems.append(f"{path.relative_to(out)} still holds a hidden-tests block")
         for line in secret_lines:
             if line in text:
                 problems.append(f"{path.relative_to(out)} contains reference code: {line[:60]!r}")

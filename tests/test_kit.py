@@ -1,9 +1,11 @@
 """The kit is consistent: registry, stubs, snapshots, per-topic artifacts."""
 
+import nbformat
 import pytest
 
 from llmkit import registry, snapshots, stubgen
 from llmkit.checks import hidden_checks, public_checks
+from llmkit.notebook import check_cell_source
 from tests.helpers import SOLUTIONS, TOPIC_IDS, TOPICS
 
 
@@ -49,3 +51,13 @@ def test_stub_messages_name_topic_and_function(topic):
     for name, text in stubgen.render_topic(topic).items():
         for hole in stubgen.find_holes((SOLUTIONS / topic.package / name).read_text(), name):
             assert f"t{topic.code} {hole.qualname}: not implemented yet" in text
+
+
+@pytest.mark.parametrize("topic", TOPICS, ids=TOPIC_IDS)
+def test_notebook_ends_with_the_autograded_check_cell(topic):
+    notebook = nbformat.read(registry.COURSE_DIR / topic.package / "notebook.ipynb", as_version=4)
+    last = notebook.cells[-1]
+    assert last.cell_type == "code" and last.source == check_cell_source(topic)
+    grading = last.metadata["nbgrader"]
+    assert grading["grade"] and grading["locked"] and grading["points"] == topic.points
+    assert grading["grade_id"] == f"t{topic.code}_checks"
