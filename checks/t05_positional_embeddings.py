@@ -2,7 +2,7 @@
 
 from checks.t04_token_embeddings import error_case, expected_errors
 from llmkit.checks import check
-from llmkit.probing import Rng, load_params
+from llmkit.probing import Rng, contract_buffers, load_params
 
 
 def learned_with(t, rng: Rng, context_length: int, d_model: int):
@@ -17,7 +17,7 @@ def structure(module) -> dict:
     table = getattr(module, "table", None)
     return {
         "parameters": sorted(name for name, _ in module.named_parameters()),
-        "buffers": sorted(name for name, _ in module.named_buffers()),
+        "buffers": sorted(contract_buffers(module, ["pe"])),
         "state_dict": sorted(module.state_dict()),
         "table_class": None if table is None else f"{type(table).__module__}.{type(table).__name__}",
     }

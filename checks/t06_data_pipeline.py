@@ -5,7 +5,7 @@ import torch
 from checks.t04_token_embeddings import error_case, expected_errors
 from llmkit import data
 from llmkit.checks import check
-from llmkit.probing import Rng, load_params
+from llmkit.probing import Rng, contract_buffers, load_params
 from llmkit.values import Mismatch
 
 GPT2_VOCAB = 50257
@@ -41,7 +41,7 @@ def structure(module) -> dict:
     drop = getattr(module, "drop", None)
     return {
         "parameters": {n: list(p.shape) for n, p in module.named_parameters()},
-        "buffers": {n: list(b.shape) for n, b in module.named_buffers()},
+        "buffers": {n: list(b.shape) for n, b in contract_buffers(module, ["pe"]).items()},
         "classes": {name: kind(name) for name in ("tok_emb", "pos_emb", "drop")},
         "dropout_p": getattr(drop, "p", None),
     }

@@ -11,7 +11,7 @@ import re
 import torch
 
 from llmkit.checks import check
-from llmkit.probing import Rng, load_params
+from llmkit.probing import Rng, contract_buffers, load_params
 from llmkit.values import Mismatch, same
 
 PROJECTIONS = ("W_query", "W_key", "W_value")
@@ -43,7 +43,7 @@ def causal_attention_with(t, rng: Rng, d_in: int, d_out: int, context_length: in
 def module_layout(module) -> dict:
     """Parameter names with shapes, and buffer names with their values: plain data."""
     return {"parameters": {name: list(p.shape) for name, p in module.named_parameters()},
-            "buffers": {name: b for name, b in module.named_buffers()}}
+            "buffers": contract_buffers(module, ["mask"])}
 
 
 # ----------------------------------------------------------------------------- causality

@@ -103,3 +103,17 @@ def raises(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> str | None:
 
 def trainable_names(module: nn.Module) -> list[str]:
     return sorted(name for name, p in module.named_parameters() if p.requires_grad)
+
+
+def contract_buffers(module: nn.Module, documented: Sequence[str] = ()) -> dict[str, torch.Tensor]:
+    """The buffers a check holds a module to: those documented by name, and every saved one.
+
+    ``documented`` lists leaf names (``"pe"``, ``"mask"``). A learner may keep a
+    private helper in a *non-persistent* buffer (a cached ``arange`` of positions,
+    say): it never reaches the ``state_dict``, so weight loading cannot see it, and
+    checks ignore it. A persistent extra buffer would break loading by name, so
+    it is reported.
+    """
+    saved = set(module.state_dict())
+    return {name: b for name, b in module.named_buffers()
+            if name in saved or name.rsplit(".", 1)[-1] in documented}

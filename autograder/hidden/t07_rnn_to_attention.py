@@ -201,7 +201,8 @@ def errors_random(t, rng):
     mask = random_mask(rng, batch, seq)
     mask[rng.integer(0, batch - 1)] = False
     return {
-        "nonlinearity": raises(t.RNNCell, input_size, hidden_size, rng.choice(["sigmoid", "Tanh", "gelu", ""])),
+        "nonlinearity": raises(t.RNNCell, input_size, hidden_size, rng.choice(["sigmoid", "gelu", ""])),
+        "nonlinearity is case-sensitive": raises(t.RNNCell, input_size, hidden_size, "Tanh"),
         "RNNCell h of wrong size": raises(rnn, x, rng.randn(batch, hidden_size + 1)),
         "LSTMCell c of wrong batch": raises(lstm, x, (rng.randn(batch, hidden_size),
                                                       rng.randn(batch + 1, hidden_size))),

@@ -1,9 +1,12 @@
 """Hidden checks for topic 11 - Multi-head attention I (fresh seed every run)."""
 
+import torch
+
 from checks.t10_causal_attention import (dropout_property_compare, error_case, expected_errors,
                                          future_probe, no_future_compare)
 from checks.t11_multihead_wrapper import head_blocks_compare, wrapper_dropout_probe, wrapper_with
 from llmkit.checks import check
+from llmkit.probing import contract_buffers
 
 
 def config(rng):
@@ -18,8 +21,18 @@ def layout_random(t, rng):
         d_in, d_head, context, heads = config(rng)
         module = t.MultiHeadAttentionWrapper(d_in, d_head, context, 0.0, heads, qkv_bias=qkv_bias)
         out.append({"parameters": {name: list(p.shape) for name, p in module.named_parameters()},
-                    "buffers": sorted(name for name, _ in module.named_buffers())})
+                    "buffers": sorted(contract_buffers(module, ["mask"]))})
     return out
+
+
+@check("a new wrapper's heads are independent: no two start with the same weights")
+def heads_independent(t, rng):
+    d_in, d_head, context, _ = config(rng)
+    module = t.MultiHeadAttentionWrapper(d_in, d_head, context, 0.0, rng.integer(2, 5))
+    weights = [head.W_query.weight.detach().flatten() for head in module.heads]
+    clashes = sum(torch.equal(a, b) for i, a in enumerate(weights) for b in weights[i + 1:])
+    shared = len({id(head) for head in module.heads}) < len(weights)
+    return {"heads with equal initial W_query": clashes, "a head object used twice": shared}
 
 
 @check("output shape (batch, seq, num_heads * d_out) for random sizes, seq <= context_length")

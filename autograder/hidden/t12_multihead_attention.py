@@ -10,6 +10,7 @@ from checks.t12_multihead_attention import (fused_to_wrapper_probe, identity_out
                                             mha_with, sdpa_compare, sdpa_reference,
                                             wrapper_to_fused_probe)
 from llmkit.checks import check
+from llmkit.probing import contract_buffers
 from llmkit.values import Mismatch
 
 
@@ -39,7 +40,7 @@ def layout_random(t, rng):
         d_in, d_out, context, heads = config(rng)
         module = t.MultiHeadAttention(d_in, d_out, context, 0.0, heads, qkv_bias=qkv_bias)
         out.append({"parameters": {n: list(p.shape) for n, p in module.named_parameters()},
-                    "buffers": {n: b for n, b in module.named_buffers()}})
+                    "buffers": contract_buffers(module, ["mask"])})
     return out
 
 

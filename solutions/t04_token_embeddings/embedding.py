@@ -22,8 +22,9 @@ class Embedding(nn.Module):
         weight: ``(num_embeddings, embedding_dim)``, initialised from N(0, 1)
             like ``torch.nn.Embedding``.
 
-    ``forward(ids)`` takes an integer tensor of any shape ``(...)`` and returns
-    ``(..., embedding_dim)``.
+    ``forward(ids)`` takes an integer tensor of any shape ``(...)`` - a 0-D
+    scalar and empty tensors included (``(0,)`` gives ``(0, embedding_dim)``) -
+    and returns ``(..., embedding_dim)``.
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int):

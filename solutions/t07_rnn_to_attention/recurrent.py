@@ -93,7 +93,8 @@ class RNNCell(nn.Module):
     def __init__(self, input_size: int, hidden_size: int, nonlinearity: str = "tanh"):
         """Create the four parameters and initialise them uniformly in +-1/sqrt(hidden_size).
 
-        An unknown ``nonlinearity`` raises ``ValueError`` naming it and the allowed ones.
+        An unknown ``nonlinearity`` raises ``ValueError`` naming it and the allowed ones
+        (the match is case-sensitive: ``"Tanh"`` is unknown).
         """
         super().__init__()
         self.input_size = input_size

@@ -1,6 +1,8 @@
 """Planted bugs for topic 07. Each entry: (file, text in the reference, replacement, what it breaks)."""
 
 MUTANTS = [
+    ("recurrent.py", "        if nonlinearity not in NONLINEARITIES:",
+     "        if nonlinearity.lower() not in NONLINEARITIES:", "nonlinearity matched case-insensitively"),
     ("recurrent.py", "i, f, g, o = gates.chunk(4, dim=1)", "f, i, g, o = gates.chunk(4, dim=1)",
      "LSTM gate order: input and forget swapped"),
     ("recurrent.py", "i, f, g, o = gates.chunk(4, dim=1)", "i, f, o, g = gates.chunk(4, dim=1)",

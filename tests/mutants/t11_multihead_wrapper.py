@@ -3,7 +3,17 @@
 F = "multihead_wrapper.py"
 CAT = "return torch.cat([head(x) for head in self.heads], dim=-1)"
 
+HEADS = ("        self.heads = nn.ModuleList(\n"
+         "            CausalAttention(d_in, d_out, context_length, dropout=dropout, qkv_bias=qkv_bias)\n"
+         "            for _ in range(num_heads)\n"
+         "        )")
+ONE_HEAD = "        first = CausalAttention(d_in, d_out, context_length, dropout=dropout, qkv_bias=qkv_bias)\n"
+
 MUTANTS = [
+    (F, HEADS, ONE_HEAD + "        self.heads = nn.ModuleList(__import__('copy').deepcopy(first) for _ in range(num_heads))",
+     "every head a copy of the first (same initial weights)"),
+    (F, HEADS, ONE_HEAD + "        self.heads = nn.ModuleList([first] * num_heads)",
+     "one head object registered num_heads times"),
     (F, CAT, "return torch.cat([head(x) for head in self.heads[::-1]], dim=-1)",
      "heads concatenated in reversed order"),
     (F, CAT, "return torch.stack([head(x) for head in self.heads], dim=-1).flatten(-2)",

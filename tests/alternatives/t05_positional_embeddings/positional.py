@@ -32,11 +32,13 @@ class LearnedPositionalEmbedding(nn.Module):
         super().__init__()
         self.limit = context_length
         self.table = Embedding(context_length, d_model)
+        # a private, non-persistent helper buffer: allowed, since it never reaches the state_dict
+        self.register_buffer("position_ids", torch.arange(context_length), persistent=False)
 
     def positions(self, seq_len):
         if not seq_len <= self.limit:
             raise ValueError(f"{seq_len} positions requested but the table has {self.limit}")
-        return self.table.weight[:seq_len]
+        return self.table(self.position_ids[:seq_len])
 
     def forward(self, x):
         return add_positions(x, self.positions(x.shape[-2]))
