@@ -15,9 +15,11 @@ from pathlib import Path
 
 import torch
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from llmkit import data, registry, resolver
+from llmkit.checks import describe_exception
 
 CONTEXT = 256  # tokens per training window for the demo
 D_MODEL = 768  # GPT-2 small's width
@@ -118,13 +120,15 @@ def run_pipeline(play: str, console: Console, plot: Path | None = None) -> int:
             _plot_attention(weights, tokens, plot)
             table.add_row("plot", f"attention heat maps written to {plot}")
     except NotImplementedError as exc:
-        console.print(table)
+        if table.row_count:
+            console.print(table)
         console.print(f"[yellow]Stopped after {done}: {exc}.[/yellow] "
                       "Write it, then run `llmkit check` to test it.")
         return 1
-    except (ModuleNotFoundError, FileNotFoundError, ValueError) as exc:
-        console.print(table)
-        console.print(f"[red]Stopped after {done}: {exc}")
+    except Exception as exc:  # a bug in the learner's code: one line saying what and where
+        if table.row_count:
+            console.print(table)
+        console.print(f"[red]Stopped after {done}: {escape(describe_exception(exc))}")
         return 1
     console.print(table)
     console.print(f"[green]Done: {done}. Stage 3 (the GPT-2 architecture) comes next.")

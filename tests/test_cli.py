@@ -54,3 +54,16 @@ def test_main_job_on_stubs_stops_with_one_sentence(tmp_path):
     result = runner.invoke(app, ["run", "--impl", str(stub_tree(tmp_path))], env={"COLUMNS": "250"})
     assert result.exit_code == 1
     assert "Stopped after nothing: t02 BPETokenizer.from_gpt2_files: not implemented yet" in result.output
+
+
+def test_main_job_reports_a_learner_crash_in_one_line(tmp_path):
+    from tests.helpers import copy_reference, only_topic_from
+
+    topic = registry.get(12)
+    module = copy_reference(topic, tmp_path) / topic.module
+    module.write_text(module.read_text().replace("return self.out_proj(context)",
+                                                 "return self.out_proj(context[..., :5])"))
+    result = runner.invoke(app, ["run", "--impl", only_topic_from(topic, tmp_path)], env={"COLUMNS": "250"})
+    assert result.exit_code == 1
+    assert "Stopped after Stage 1" in result.output and "raised RuntimeError" in result.output
+    assert "multihead_attention.py" in result.output and "Traceback" not in result.output
