@@ -103,7 +103,8 @@ def parameter(t, rng):
     weight = dict(module.named_parameters()).get("weight")
     stats = None
     if weight is not None:  # mean 0 and std 1, rounded so that the answer does not depend on the draw
-        stats = [round(weight.mean().item(), 1), round(weight.std().item(), 1)]
+        # (+ 0.0 turns a rounded -0.0 into 0.0, so the stored snapshot does not flip between runs)
+        stats = [round(weight.mean().item(), 1) + 0.0, round(weight.std().item(), 1) + 0.0]
     return {"parameters": params, "mean_std": stats}
 
 
