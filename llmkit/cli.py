@@ -32,9 +32,11 @@ def _topics(refs: Optional[List[str]]) -> list[registry.Topic]:
         raise typer.Exit(2)
 
 
-def _install(impl: str) -> None:
+def _choice(impl: str) -> resolver.Choice:
+    """Parse ``--impl``; a bad value is a clear error. Commands use it inside a
+    ``resolver.session``, so nothing of the choice outlives the command."""
     try:
-        resolver.install(impl)
+        return resolver.Choice(impl)
     except (ValueError, ModuleNotFoundError) as exc:
         console.print(f"[red]{exc}")
         raise typer.Exit(2)
@@ -49,7 +51,7 @@ def check(
     """Show which topics pass their checks, and what to fix first."""
     from llmkit.board import collect_reports, render
 
-    _install(impl)
+    _choice(impl)
     chosen = _topics(topics)
     reports = collect_reports(chosen, impl, hidden=hidden, console=console)
     kind = "hidden" if hidden else "public"
@@ -220,8 +222,7 @@ def run(
 
     from llmkit.pipeline import run_pipeline
 
-    _install(impl)
-    with resolver.session(impl):  # fresh imports of the chosen topics
+    with resolver.session(_choice(impl)):  # fresh imports of the chosen topics, undone afterwards
         code = run_pipeline(play, console, Path(plot) if plot else None)
     raise typer.Exit(code)
 
