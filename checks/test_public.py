@@ -6,10 +6,12 @@ fresh checkout is green; a written hole that gives a wrong answer fails.
 
 import pytest
 
+from llmkit import resolver
 from llmkit.checks import public_checks, run_public
 from llmkit.pytest_checks import TopicResults, parametrize
 
-result_of = TopicResults(run_public)
+SPEC = resolver.current().spec  # the --impl choice, fixed at collection time
+result_of = TopicResults(lambda topic: run_public(topic, SPEC))
 
 
 @parametrize(public_checks)

@@ -8,11 +8,13 @@ implementation with the reference on it. Unwritten holes fail here.
 
 import pytest
 
+from llmkit import resolver
 from llmkit.checks import fresh_seed, hidden_checks, run_hidden
 from llmkit.pytest_checks import TopicResults, parametrize
 
 SEED = fresh_seed()
-result_of = TopicResults(lambda topic: run_hidden(topic, seed=SEED))
+SPEC = resolver.current().spec  # the --impl choice, fixed at collection time
+result_of = TopicResults(lambda topic: run_hidden(topic, SPEC, seed=SEED))
 
 
 @parametrize(hidden_checks)
