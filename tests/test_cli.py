@@ -1,21 +1,12 @@
 """The learner's board and the maintenance commands."""
 
-import pytest
 from typer.testing import CliRunner
 
-from llmkit import registry, resolver
+from llmkit import registry
 from llmkit.cli import app
 from tests.helpers import TOPICS, stub_tree
 
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def commands_leave_the_import_choice_alone():
-    """A command's --impl must not outlive it: later tests (and checks) would run on it."""
-    before = resolver.current().spec
-    yield
-    assert resolver.current().spec == before
 
 
 def test_board_on_fresh_stubs_shows_nothing_passing(tmp_path):
