@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from llmkit import registry
 from llmkit.checks import run_hidden, run_public
+from llmkit.stubgen import marked_lines
 
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
@@ -23,15 +24,7 @@ def check_cell_source(topic: registry.Topic) -> str:
 
 def strip_hidden_tests(source: str) -> str:
     """``source`` without its hidden-tests blocks (markers included)."""
-    kept, inside = [], False
-    for line in source.splitlines():
-        if line.strip() == BEGIN_HIDDEN:
-            inside = True
-        elif line.strip() == END_HIDDEN:
-            inside = False
-        elif not inside:
-            kept.append(line)
-    return "\n".join(kept)
+    return "\n".join(line for inside, line in marked_lines(source, BEGIN_HIDDEN, END_HIDDEN) if not inside)
 
 
 def check_topic(ref: int | str, hidden: bool = False) -> None:

@@ -52,8 +52,9 @@ def _stage1(play: str, table: Table, console: Console) -> tuple[torch.Tensor, li
     inputs, targets = next(iter(loader))
     table.add_row("windows (t03)", f"{len(loader.dataset):,} windows of {CONTEXT} tokens -> "
                   f"{len(loader):,} batches; inputs {tuple(inputs.shape)}, targets {tuple(targets.shape)}")
-    table.add_row("first window", repr(tokenizer.decode(inputs[0, :24].tolist())) + " ...")
-    first_tokens = [tokenizer.decode([i]) for i in inputs[0, :24].tolist()]
+    first_ids = inputs[0, :24].tolist()
+    table.add_row("first window", repr(tokenizer.decode(first_ids)) + " ...")
+    first_tokens = [tokenizer.decode([i]) for i in first_ids]
 
     embedding = pipeline.InputEmbedding(vocab_size=50257, context_length=1024, d_model=D_MODEL, dropout=0.1)
     embedding.eval()

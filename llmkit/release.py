@@ -79,13 +79,10 @@ def _secret_lines(solutions: Path) -> set[str]:
     hidden: set[str] = set()
     given: set[str] = set()
     for path in solutions.rglob("*.py"):
-        inside = False
-        for line in path.read_text(encoding="utf-8").splitlines():
-            text = line.strip()
-            if text in (stubgen.BEGIN, stubgen.END):
-                inside = text == stubgen.BEGIN
-            elif len(text) >= 25:
-                (hidden if inside else given).add(text)
+        source = path.read_text(encoding="utf-8")
+        for inside, line in stubgen.marked_lines(source, stubgen.BEGIN, stubgen.END):
+            if len(line.strip()) >= 25:
+                (hidden if inside else given).add(line.strip())
     return hidden - given
 
 

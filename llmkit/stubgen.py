@@ -21,6 +21,7 @@ import ast
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from llmkit import registry
 from llmkit.resolver import named_root
@@ -49,6 +50,20 @@ def _enclosing_names(tree: ast.AST) -> list[tuple[int, int, str]]:
 
     visit(tree, "")
     return spans
+
+
+def marked_lines(source: str, begin: str, end: str) -> Iterator[tuple[bool, str]]:
+    """``(inside, line)`` for every line of ``source`` except the marker lines themselves.
+
+    ``inside`` says whether the line sits between a ``begin`` and an ``end`` marker
+    (a line whose stripped text equals the marker).
+    """
+    inside = False
+    for line in source.splitlines():
+        if line.strip() in (begin, end):
+            inside = line.strip() == begin
+        else:
+            yield inside, line
 
 
 def find_holes(source: str, filename: str = "<source>") -> list[Hole]:

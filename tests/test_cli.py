@@ -4,7 +4,7 @@ from typer.testing import CliRunner
 
 from llmkit import registry
 from llmkit.cli import app
-from tests.helpers import TOPICS, stub_tree
+from tests.helpers import TOPICS, copy_reference, only_topic_from, stub_tree
 
 runner = CliRunner()
 
@@ -57,8 +57,6 @@ def test_main_job_on_stubs_stops_with_one_sentence(tmp_path):
 
 
 def test_main_job_reports_a_learner_crash_in_one_line(tmp_path):
-    from tests.helpers import copy_reference, only_topic_from
-
     topic = registry.get(12)
     module = copy_reference(topic, tmp_path) / topic.module
     module.write_text(module.read_text().replace("return self.out_proj(context)",
