@@ -9,7 +9,7 @@ from torch import nn
 
 from llmkit.checks import check
 from llmkit.probing import Rng, load_params, raises
-from llmkit.values import Mismatch, same
+from llmkit.values import Mismatch, exact, same
 
 CELL_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
@@ -140,7 +140,7 @@ def attention_properties(got, expected, *, reveal: bool) -> None:
         g = got[case]
         if not isinstance(g, dict) or not {"context", "weights"} <= set(g):
             raise Mismatch(f"{case}: malformed probe output")
-        weights, context, keys, mask = g["weights"], g["context"], exp["keys"], exp["mask"]
+        weights, context, keys, mask = g["weights"], g["context"], exact(exp["keys"]), exp["mask"]
         batch, seq, key_dim = keys.shape
         for what, value, shape in (("weights", weights, (batch, seq)), ("context", context, (batch, key_dim))):
             if not isinstance(value, torch.Tensor) or tuple(value.shape) != shape:

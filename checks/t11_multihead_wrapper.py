@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import torch
 
-from checks.t10_causal_attention import (dropped_weights, error_case, expected_errors, future_probe,
-                                         no_future_compare, projection_shapes)
+from llmkit.attention_probes import (
+    dropped_weights,
+    future_probe,
+    head_blocks_compare,
+    no_future_compare,
+    wrapper_shapes,
+)
 from llmkit.checks import check
-from llmkit.probing import Rng, load_params
-from llmkit.values import Mismatch, same
-
-
-def wrapper_shapes(d_in: int, d_head: int, num_heads: int, qkv_bias: bool) -> dict:
-    """Documented parameter names and shapes: ``heads.{h}.W_query.weight`` ..."""
-    shapes = {}
-    for h in range(num_heads):
-        shapes.update(projection_shapes(d_in, d_head, qkv_bias, prefix=f"heads.{h}."))
-    return shapes
+from llmkit.probing import Rng, error_case, load_params
+from llmkit.values import Mismatch
 
 
 def wrapper_with(t, rng: Rng, d_in: int, d_head: int, context_length: int, num_heads: int,
@@ -27,38 +24,6 @@ def wrapper_with(t, rng: Rng, d_in: int, d_head: int, context_length: int, num_h
         params = rng.params(wrapper_shapes(d_in, d_head, num_heads, qkv_bias))
     return load_params(module, params, "t11 MultiHeadAttentionWrapper")
 
-
-def head_blocks_compare(got, expected, *, reveal: bool, path: str = "output") -> None:
-    """Output block ``h`` (features ``h*d_head .. (h+1)*d_head-1``) must be head ``h``'s output.
-
-    ``expected`` is ``{"num_heads", "output"}`` (or a list of those). A block
-    equal to another head's output is reported as a head-order problem.
-    """
-    if isinstance(expected, list):
-        if not isinstance(got, list) or len(got) != len(expected):
-            raise Mismatch(f"{path}: expected a list of {len(expected)} results")
-        for i, (g, e) in enumerate(zip(got, expected)):
-            head_blocks_compare(g, e, reveal=reveal, path=f"{path}[{i}]")
-        return
-    if not isinstance(got, dict):
-        raise Mismatch(f"{path}: expected a dict with keys 'num_heads', 'output'")
-    out, ref, heads = got.get("output"), expected["output"], expected["num_heads"]
-    if not isinstance(out, torch.Tensor) or tuple(out.shape) != tuple(ref.shape):
-        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise Mismatch(f"{path}: shape {shape}, expected {tuple(ref.shape)} = (batch, seq, num_heads * d_out)")
-    got_blocks, ref_blocks = out.chunk(heads, dim=-1), ref.chunk(heads, dim=-1)
-
-    def equal(a, b):
-        return bool(torch.allclose(a.double(), b.double(), rtol=1e-4, atol=1e-5))
-
-    for h, block in enumerate(got_blocks):
-        if equal(block, ref_blocks[h]):
-            continue
-        other = next((k for k, r in enumerate(ref_blocks) if k != h and equal(block, r)), None)
-        if other is not None:
-            raise Mismatch(f"{path}: features of block {h} hold head {other}'s output - concatenate the "
-                           "heads in order (head 0 first) along the last axis")
-        same(block, ref_blocks[h], reveal=reveal, path=f"{path} block of head {h}")
 
 
 def wrapper_dropout_probe(t, rng: Rng, batch: int, seq: int, d_in: int, d_head: int, num_heads: int,
@@ -122,7 +87,7 @@ def no_future(t, rng):
     return future_probe(module, rng, rng.randn(2, 6, 4))
 
 
-@check("num_heads=0 and sequences longer than context_length raise ValueError", compare=expected_errors)
+@check("num_heads=0 and sequences longer than context_length raise ValueError")
 def errors(t, rng):
     module = wrapper_with(t, rng, 3, 2, 4, 2)
     return [error_case("MultiHeadAttentionWrapper(..., num_heads=0)", t.MultiHeadAttentionWrapper, 3, 2, 4, 0.0, 0),

@@ -22,6 +22,8 @@ so an isolated grader can run probes in a worker and compare elsewhere.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import importlib
 import re
 import secrets
@@ -32,11 +34,12 @@ import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from llmkit import registry, resolver
-from llmkit.probing import Rng
-from llmkit.values import Mismatch, same, to_plain
+from llmkit.resolver import Choice
+from llmkit.probing import Rng, exact_arithmetic
+from llmkit.values import Mismatch, has_floats, same, to_plain, with_truth
 
 PUBLIC_SEEDS = (0, 1)
 PROBE_TIMEOUT_S = 120  # in-process guard against a learner's infinite loop
@@ -51,17 +54,22 @@ class Check:
     compare: Callable[..., None] = same
     points: int = 1
     topic: registry.Topic | None = None
+    promises: tuple[str, ...] = ()  # README fragments this check keeps (llmkit.promises)
 
     @property
     def id(self) -> str:
         return f"t{self.topic.code}::{self.name}" if self.topic else self.name
 
 
-def check(doc: str, *, compare: Callable[..., None] = same, points: int = 1):
-    """Decorator marking ``fn(t, rng)`` as a check; ``doc`` says what it checks."""
+def check(doc: str, *, compare: Callable[..., None] = same, points: int = 1, promises: Sequence[str] = ()):
+    """Decorator marking ``fn(t, rng)`` as a check; ``doc`` says what it checks.
+
+    ``promises``: fragments, copied verbatim from the topic README's contract,
+    of the promises this check exercises on every run (see :mod:`llmkit.promises`).
+    """
 
     def mark(fn):
-        fn.__llmkit_check__ = Check(fn.__name__, doc, fn, compare, points)
+        fn.__llmkit_check__ = Check(fn.__name__, doc, fn, compare, points, promises=tuple(promises))
         return fn
 
     return mark
@@ -79,7 +87,7 @@ def collect(module_name: str, topic: registry.Topic) -> list[Check]:
     for value in vars(module).values():
         spec = getattr(value, "__llmkit_check__", None)
         if isinstance(spec, Check):
-            found.append(Check(spec.name, spec.doc, spec.probe, spec.compare, spec.points, topic))
+            found.append(dataclasses.replace(spec, topic=topic))
     return found
 
 
@@ -164,17 +172,27 @@ def run_probe(chk: Check, module: Any, seed: int, timeout: float = PROBE_TIMEOUT
 
 def run_probes(topic: registry.Topic, checks: list[Check], seed: int, spec: str | None = None) -> dict[str, Outcome]:
     """Probe every check on the topic as resolved by ``spec`` (default: current choice)."""
+    return _probe_runs(topic, checks, seed, spec, [contextlib.nullcontext])[0]
+
+
+def _probe_runs(topic: registry.Topic, checks: list[Check], seed: int, spec: str | Choice | None,
+                modes: list[Callable[[], Any]]) -> list[dict[str, Outcome]]:
+    """Import the topic once, then probe every check inside each context of ``modes`` in turn."""
     with resolver.session(spec or resolver.current()):
         try:
             module = resolver.load(topic)
         except NotImplementedError as exc:
-            return {c.name: Outcome("todo", message=str(exc)) for c in checks}
+            return [{c.name: Outcome("todo", message=str(exc)) for c in checks}] * len(modes)
         except KeyboardInterrupt:
             raise
         except (Exception, SystemExit) as exc:
             reason = f"importing {topic.import_name} {describe_exception(exc)}"
-            return {c.name: Outcome("error", message=reason) for c in checks}
-        return {c.name: run_probe(c, module, seed) for c in checks}
+            return [{c.name: Outcome("error", message=reason) for c in checks}] * len(modes)
+        runs = []
+        for mode in modes:
+            with mode():
+                runs.append({c.name: run_probe(c, module, seed) for c in checks})
+        return runs
 
 
 # ----------------------------------------------------------------------------- judging
@@ -212,13 +230,39 @@ class KitError(RuntimeError):
     """The reference itself failed a probe: a bug in the kit, not in the learner's code."""
 
 
-def reference_values(topic: registry.Topic, checks: list[Check], seed: int) -> dict[str, Any]:
-    outcomes = run_probes(topic, checks, seed, "solutions")
+EXACT_RUNS = [lambda: exact_arithmetic(0), lambda: exact_arithmetic(1), lambda: exact_arithmetic(2)]
+
+
+def _reference_ok(topic: registry.Topic, outcomes: dict[str, Outcome], seed: int, how: str) -> None:
     broken = {name: o for name, o in outcomes.items() if o.status != "ok"}
     if broken:
         name, o = next(iter(broken.items()))
-        raise KitError(f"reference failed t{topic.code}::{name} (seed {seed}): {o.message}")
-    return {name: o.value for name, o in outcomes.items()}
+        raise KitError(f"reference failed t{topic.code}::{name}{how} (seed {seed}): {o.message}")
+
+
+def reference_values(topic: registry.Topic, checks: list[Check], seed: int) -> dict[str, Any]:
+    """What the reference returns for every check on ``seed``, floats as exact answers.
+
+    The probes run as a learner's do (float32), then in float64 as is and with
+    nudged inputs; every float output becomes a :class:`llmkit.values.Near`
+    (exact answer + spread), so learners are judged against the truth, not against
+    the reference's own rounding.
+    """
+    plain = run_probes(topic, checks, seed, "solutions")
+    _reference_ok(topic, plain, seed, "")
+    floating = [c for c in checks if has_floats(plain[c.name].value)]
+    truth, *nudged = _probe_runs(topic, floating, seed, "solutions", EXACT_RUNS) if floating else [{}]
+    for outcomes in (truth, *nudged):
+        _reference_ok(topic, outcomes, seed, " in float64")
+    expected = {c.name: with_truth(plain[c.name].value, truth[c.name].value, [n[c.name].value for n in nudged])
+                if c in floating else plain[c.name].value for c in checks}
+    for c in floating:  # the reference's own float32 answer must pass: else the probe is at fault
+        try:
+            c.compare(plain[c.name].value, expected[c.name], reveal=True)
+        except Mismatch as exc:
+            raise KitError(f"the reference's float32 output fails t{topic.code}::{c.name} against its exact "
+                           f"answer (seed {seed}) - does the probe compute an input without rng.input()? {exc}")
+    return expected
 
 
 def run_hidden(topic: registry.Topic, spec: str | None = None, seed: int | None = None,

@@ -60,6 +60,35 @@ def check(
 
 
 @app.command()
+def promises(
+    topics: Optional[List[str]] = typer.Argument(None, help="topics, e.g. 3 t05 1-4 (default: all)"),
+    unkept: bool = typer.Option(False, "--unkept", help="show only promises no hidden check keeps"),
+):
+    """Each README promise of a topic's contract, and the hidden checks that keep it."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from llmkit.promises import coverage
+
+    problems = 0
+    for topic in _topics(topics):
+        report = coverage(topic)
+        table = Table(title=f"t{topic.code} {topic.title}: README promises", show_lines=False)
+        for column in ("hole", "promise", "kept by"):
+            table.add_column(column, overflow="fold")
+        for p in report.promises:
+            if unkept and p.kept:
+                continue
+            kept_by = ", ".join(p.checks) or (f"[dim]not behaviour: {p.exempt}" if p.exempt else "[red]NO CHECK")
+            table.add_row(escape(p.hole or ""), escape(p.text), kept_by)
+        console.print(table)
+        for fragment in report.stale:
+            console.print(f"[red]stale: {fragment} is in no promise of the README")
+        problems += len(report.unkept) + len(report.stale)
+    raise typer.Exit(1 if problems else 0)
+
+
+@app.command()
 def topics():
     """List the course's topics and which of them this kit contains."""
     from rich.table import Table

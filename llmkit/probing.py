@@ -8,12 +8,38 @@ through the global generators (which the learner's code may consume).
 from __future__ import annotations
 
 import random
-from typing import Any, Callable, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Sequence
 
 import torch
 from torch import nn
 
-from llmkit.values import Mismatch
+from llmkit.values import PERTURBATION, Mismatch
+
+_nudge = 0  # set by exact_arithmetic(): 0 = draw inputs as they are
+
+
+@contextmanager
+def exact_arithmetic(nudge: int = 0) -> Iterator[None]:
+    """Run probes in float64 on the very inputs a float32 run gets (see ``llmkit.values``).
+
+    Inside the block float tensors default to float64, so modules the probe builds
+    have float64 parameters and the reference computes the exact answer. An
+    :class:`Rng` still draws every float tensor in float32, as in a normal run, and
+    converts it exactly. With ``nudge`` k > 0 each drawn float is also multiplied by
+    ``1 + d``, ``|d| <= PERTURBATION``, from a generator of its own (seeded by the
+    run's seed and k), so the probe's other draws are unchanged. Not thread-safe:
+    the default dtype is global (the grader computes reference values under a lock).
+    """
+    global _nudge
+    previous_dtype, previous_nudge = torch.get_default_dtype(), _nudge
+    torch.set_default_dtype(torch.float64)
+    _nudge = nudge
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(previous_dtype)
+        _nudge = previous_nudge
 
 
 class ContractError(Mismatch):
@@ -27,6 +53,17 @@ class Rng:
         self.seed = seed
         self.py = random.Random(seed)
         self.gen = torch.Generator().manual_seed(seed)
+        self._nudges = torch.Generator().manual_seed(seed + 1_000_003 * _nudge) if _nudge else None
+
+    def _as_drawn(self, x: torch.Tensor, *, below_one: bool = False) -> torch.Tensor:
+        """A float32 draw in the current default dtype, nudged in a perturbed exact run."""
+        x = x.to(torch.get_default_dtype())
+        if self._nudges is None:
+            return x
+        u = torch.rand(x.shape, generator=self._nudges, dtype=torch.float64)
+        # rand() values stay in [0, 1): nudge them down only
+        factor = 1 - PERTURBATION * u if below_one else 1 + PERTURBATION * (2 * u - 1)
+        return x * factor
 
     # Python values
     def integer(self, low: int, high: int) -> int:
@@ -43,11 +80,20 @@ class Rng:
         return self.py.random() < p
 
     # tensors
+    def input(self, x: torch.Tensor) -> torch.Tensor:
+        """A float tensor the probe computed (``centre + noise``, say), as a float32 run hands it over.
+
+        In an exact run the probe's own arithmetic happens in float64; rounding the
+        result to float32 gives the exact answer the learner's very input. Pass every
+        derived float input through here (drawn ones already are).
+        """
+        return x.float().to(torch.get_default_dtype())
+
     def randn(self, *shape: int, scale: float = 1.0) -> torch.Tensor:
-        return torch.randn(shape, generator=self.gen) * scale
+        return self._as_drawn(torch.randn(shape, generator=self.gen, dtype=torch.float32) * scale)
 
     def rand(self, *shape: int) -> torch.Tensor:
-        return torch.rand(shape, generator=self.gen)
+        return self._as_drawn(torch.rand(shape, generator=self.gen, dtype=torch.float32), below_one=True)
 
     def randint(self, low: int, high: int, shape: tuple[int, ...]) -> torch.Tensor:
         """Integers in ``[low, high)`` (``torch.randint`` convention), dtype long."""
@@ -86,8 +132,18 @@ def load_params(module: Any, params: dict[str, torch.Tensor], what: str) -> nn.M
     return module
 
 
-def raises(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> str | None:
-    """Name of the exception ``fn(*args)`` raises, or ``None``.
+def error_case(case: str, fn: Callable[..., Any], *args: Any, names: Sequence[Any] = (),
+               accept: Sequence[str] = (), **kwargs: Any) -> dict[str, Any]:
+    """What ``fn(*args, **kwargs)`` raised, as a plain *error report* labelled ``case``.
+
+    The comparison (:func:`llmkit.values.same`) holds every error report to one rule:
+
+    * the learner's exception is an instance of the expected type - the type the
+      reference raised, or, where the README documents alternatives, one of
+      ``accept`` (``accept=("KeyError", "ValueError")``); a subclass passes;
+    * its message names each of ``names`` as a number or word of its own
+      (the numbers a learner needs to fix the call: the bad id, the limit, ...);
+    * where the reference raised nothing, the learner must raise nothing.
 
     ``NotImplementedError`` is let through: an unwritten hole is "not done",
     never an expected error.
@@ -96,9 +152,20 @@ def raises(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> str | None:
         fn(*args, **kwargs)
     except NotImplementedError:
         raise
-    except Exception as exc:  # the type is the output
-        return type(exc).__name__
-    return None
+    except Exception as exc:  # the type and the message are the output
+        kind: type | None = type(exc)
+        message = str(exc)
+    else:
+        kind, message = None, ""
+    lineage = [] if kind is None else [k.__name__ for k in kind.__mro__ if issubclass(k, BaseException)]
+    return {"__error__": None if kind is None else kind.__name__, "is_a": lineage,
+            "message": " ".join(message.split())[:300], "case": case,
+            "names": [str(n) for n in names], "accept": list(accept)}
+
+
+def raises(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """:func:`error_case` labelled with the function's name (no numbers to name)."""
+    return error_case(f"{getattr(fn, '__qualname__', type(fn).__name__)}(...)", fn, *args, **kwargs)
 
 
 def trainable_names(module: nn.Module) -> list[str]:

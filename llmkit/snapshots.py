@@ -14,7 +14,7 @@ from typing import Any
 
 from llmkit import registry
 from llmkit.checks import PUBLIC_SEEDS, public_checks, reference_values
-from llmkit.values import Mismatch, decode, encode, same
+from llmkit.values import Mismatch, decode, encode, exact, same
 
 SNAPSHOT_DIR = Path(__file__).resolve().parent.parent / "checks" / "snapshots"
 
@@ -42,7 +42,7 @@ def load(topic: registry.Topic) -> dict[str, dict[str, Any]]:
     path = path_for(topic)
     if not path.exists():
         return {}
-    return decode(json.loads(path.read_text(encoding="utf-8"))["checks"])
+    return decode(json.loads(path.read_text(encoding="utf-8"))["checks"], trusted=True)
 
 
 def stale(topic: registry.Topic) -> list[str]:
@@ -54,7 +54,7 @@ def stale(topic: registry.Topic) -> list[str]:
             problems.append(f"{name}: {'missing from' if name not in stored else 'extra in'} snapshot")
             continue
         try:
-            same(stored[name], fresh[name], path=name)
+            same(exact(stored[name]), exact(fresh[name]), path=name)
         except Mismatch as exc:
             problems.append(str(exc))
     return problems

@@ -1,7 +1,15 @@
 """Hidden checks for topic 03 - Input-target pairs & DataLoader (fresh seed every run)."""
 
-from checks.t03_dataloader import (NumberTokenizer, as_text, batches, compare_shuffled, items,
-                                   random_ids, shuffle_probe, too_short_error)
+from checks.t03_dataloader import (
+    NumberTokenizer,
+    as_text,
+    batches,
+    compare_shuffled,
+    items,
+    random_ids,
+    shuffle_probe,
+    too_short_error,
+)
 from llmkit.checks import check
 from llmkit.data import shakespeare
 from llmkit.probing import raises

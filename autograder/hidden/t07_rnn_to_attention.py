@@ -3,9 +3,19 @@
 import torch
 from torch import nn
 
-from checks.t07_rnn_to_attention import (agrees_with_torch, attention_case, attention_properties,
-                                         attention_with, cell_params, init_report, load_torch,
-                                         lstm_pair, random_mask, rnn_pair, torch_layer_run)
+from checks.t07_rnn_to_attention import (
+    agrees_with_torch,
+    attention_case,
+    attention_properties,
+    attention_with,
+    cell_params,
+    init_report,
+    load_torch,
+    lstm_pair,
+    random_mask,
+    rnn_pair,
+    torch_layer_run,
+)
 from llmkit.checks import check
 from llmkit.probing import load_params, raises
 from llmkit.values import close

@@ -16,7 +16,7 @@ def large_logits(rng, rows: int, cols: int) -> torch.Tensor:
         x[r] = centre + rng.randn(cols, scale=3.0)
         masked = rng.sample(range(cols), rng.integer(0, cols - 1))
         x[r, masked] = -INF
-    return x
+    return rng.input(x)
 
 
 def loop_matches_matrix(got, expected, *, reveal):

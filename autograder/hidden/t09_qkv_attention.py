@@ -2,8 +2,14 @@
 
 import torch
 
-from checks.t09_qkv_attention import (NAMES, against_torch_sdpa, make_v1, make_v2, random_mask,
-                                      v2_params)
+from checks.t09_qkv_attention import (
+    NAMES,
+    against_torch_sdpa,
+    make_v1,
+    make_v2,
+    random_mask,
+    v2_params,
+)
 from llmkit.checks import check
 from llmkit.probing import load_params, raises
 

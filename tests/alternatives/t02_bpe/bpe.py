@@ -188,7 +188,7 @@ class BPETokenizer:
         for index in ids:
             index = int(index)
             if index not in self.vocab:
-                raise ValueError(f"token id {index} is not in the vocabulary")
+                raise KeyError(f"token id {index} is not in the vocabulary")
             buffer += self.vocab[index]
         return bytes(buffer)
 

@@ -7,11 +7,11 @@ from torch import nn
 def _validate(ids, size, what):
     if not torch.is_tensor(ids) or ids.dtype not in (torch.int64, torch.int32, torch.int16,
                                                      torch.int8, torch.uint8):
-        raise ValueError(f"{what}: need integer ids, got {getattr(ids, 'dtype', type(ids))}")
+        raise TypeError(f"{what}: need integer ids, got {getattr(ids, 'dtype', type(ids))}")
     flat = ids.reshape(-1).tolist()
     for value in flat:
         if not 0 <= value < size:
-            raise ValueError(f"{what}: id {value} not in [0, {size}) - vocabulary size {size}")
+            raise IndexError(f"{what}: id {value} not in [0, {size}) - vocabulary size {size}")
 
 
 class Embedding(nn.Module):
