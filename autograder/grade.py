@@ -29,18 +29,29 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from queue import Queue
-from typing import Any, Callable
+from typing import Any
 
 import autograder
 import llmkit
 from autograder import sandbox
 from autograder.submission import Submission, unpack, unreadable_source
 from llmkit import registry
-from llmkit.checks import Check, KitError, Outcome, Result, fresh_seed, hidden_checks, judge, reference_values
+from llmkit.checks import (
+    PROBE_STATUSES,
+    Check,
+    KitError,
+    Outcome,
+    Result,
+    fresh_seed,
+    hidden_checks,
+    judge,
+    reference_values,
+)
 from llmkit.resolver import named_root
 from llmkit.values import decode
 
@@ -90,7 +101,7 @@ class TopicGrade:
         return self.max_score > 0 and self.score >= self.max_score
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "TopicGrade":
+    def from_json(cls, data: dict[str, Any]) -> TopicGrade:
         data = dict(data)
         data["checks"] = [CheckLine(**c) for c in data.get("checks", [])]
         return cls(**data)
@@ -176,7 +187,7 @@ def _read_results(text: str) -> dict[str, Outcome]:
     outcomes = {}
     for name, item in raw.items():
         status = item.get("status")
-        if status not in ("ok", "todo", "fail", "error", "timeout"):
+        if status not in PROBE_STATUSES:
             raise ValueError(f"unknown status {status!r}")
         outcomes[name] = Outcome(status, decode(item.get("value")), str(item.get("message", ""))[:2000],
                                  float(item.get("seconds", 0.0)))
@@ -228,6 +239,7 @@ class Grader:
     def run_variant(self, sub: Submission, topic: registry.Topic, replaced: list[registry.Topic],
                     seed: int, hide: list[Path]) -> tuple[list[Result] | None, str]:
         """Probe in a worker and judge here. Returns (results, "") or (None, fault reason)."""
+        assert sub.course is not None, "grade_topic grades only submissions that have a course folder"
         closure = registry.dependency_closure(topic)
         own = [t for t in [*closure, topic] if t not in replaced]
         folder = Path(tempfile.mkdtemp(dir=self.workers_root))

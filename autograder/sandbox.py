@@ -29,7 +29,7 @@ import signal
 import subprocess
 import sys
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 WORKER_UID_BASE = 61000  # unprivileged uids for workers (namespaces level)
@@ -37,11 +37,26 @@ WORKER_UID_BASE = 61000  # unprivileged uids for workers (namespaces level)
 
 @dataclass(frozen=True)
 class Limits:
+    """Per-worker limits. Each is a grading decision: generous for correct code, tight for runaways.
+
+    * ``wall_s`` / ``cpu_s``: a topic's hidden checks take under 1 s on the reference
+      (``benchmarks/check_times.py``) plus ~2 s to start Python and import torch; 180 s
+      is over 50x that, so a slow but correct learner (loops instead of tensor ops) still
+      passes on a busy machine, while an infinite loop costs one topic three minutes.
+    * ``memory_mb``: torch alone maps ~1 GiB of address space; the largest probe builds
+      models of a few MB. 3 GiB leaves room for a wasteful implementation and stops a
+      learner who allocates GPT-2 small (~0.5 GB per copy) in a loop before the machine swaps.
+    * ``output_mb``: stdout/stderr are only kept for their last lines; 16 MB stops a print loop
+      from filling the disk.
+    * ``processes``: torch starts one thread per core plus a few helpers; 256 (threads count
+      too) stops a fork bomb. Only enforced with a worker uid (``namespaces`` level).
+    """
+
     wall_s: float = 180.0
     cpu_s: int = 180
     memory_mb: int = 3072
     output_mb: int = 16
-    processes: int = 256  # threads count too; only enforced with a worker uid
+    processes: int = 256
 
 
 @dataclass
@@ -59,7 +74,7 @@ def _works(command: list[str]) -> bool:
         return False
 
 
-@lru_cache(maxsize=None)
+@cache
 def detect(requested: str = "auto") -> str:
     """The sandbox level to use: ``namespaces``, ``userns`` or ``none``."""
     if requested != "auto":

@@ -207,5 +207,6 @@ def unreadable_source(folder: Path) -> str | None:
         try:
             path.read_bytes().decode("utf-8")
         except UnicodeDecodeError as exc:
-            return f"{folder.name}/{path.name} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"
+            byte = exc.object[exc.start]
+            return f"{folder.name}/{path.name} is not UTF-8 text (byte {byte:#04x} at offset {exc.start})"
     return None

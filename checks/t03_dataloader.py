@@ -2,19 +2,45 @@
 
 from llmkit.checks import check
 from llmkit.data import sample_text
-from llmkit.probing import Rng, raises
+from llmkit.probing import Rng, error_case, raises
 from llmkit.values import Mismatch, same
 
 VOCAB = 50257  # GPT-2's vocabulary size: random ids are drawn below it
+ENDOFTEXT = "<|endoftext|>"
 
 
 class NumberTokenizer:
     """A stand-in tokenizer for checks: the text is integers separated by spaces,
     and those integers are the ids. It lets a check choose the exact id stream
-    that ``create_dataloader`` sees, without loading GPT-2's vocabulary."""
+    that ``create_dataloader`` sees, without loading GPT-2's vocabulary.
 
-    def encode(self, text, allowed_special="all"):
-        return [int(word) for word in text.split()]
+    ``special_tokens`` (name -> id) are the words it knows as special tokens
+    (none by default). ``encode``'s ``allowed_special`` follows topic 02: ``"all"``
+    (every special token it has) or a set of its special-token names; a name it
+    does not have raises ``ValueError``. Its default allows none (as tiktoken's
+    does), and the text of a special token that is not allowed is not a number,
+    so it raises ``ValueError`` too.
+    """
+
+    def __init__(self, special_tokens=None):
+        self.special_tokens = dict(special_tokens or {})
+
+    def encode(self, text, allowed_special=frozenset()):
+        allowed = set(self.special_tokens) if allowed_special == "all" else set(allowed_special)
+        unknown = allowed - set(self.special_tokens)
+        if unknown:
+            raise ValueError(f"NumberTokenizer.encode: {sorted(unknown)} are not special tokens of this "
+                             f"tokenizer (it has {sorted(self.special_tokens)})")
+        ids = []
+        for word in text.split():
+            if word in allowed:
+                ids.append(self.special_tokens[word])
+            elif word.lstrip("-").isdigit():
+                ids.append(int(word))
+            else:
+                raise ValueError(f"NumberTokenizer.encode: {word!r} is no number, and not an allowed special "
+                                 f"token (allowed_special={allowed_special!r})")
+        return ids
 
     def decode(self, ids):
         return " ".join(str(int(i)) for i in ids)
@@ -45,17 +71,12 @@ def batches(loader) -> list:
 
 
 def too_short_error(t, n: int, max_length: int, stride: int) -> dict:
-    """Exception name for a stream of ``n`` tokens, and whether the message names
-    ``n`` and ``max_length + 1`` (the numbers a learner needs to fix the call)."""
-    try:
-        t.GPTDataset(list(range(n)), max_length, stride)
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # the type and the message are the output
-        message = str(exc)
-        return {"raises": type(exc).__name__,
-                "message names n and max_length+1": str(n) in message and str(max_length + 1) in message}
-    return {"raises": None, "message names n and max_length+1": False}
+    """The error report of ``GPTDataset`` on a stream of ``n`` tokens: a ``ValueError``
+    whose message says "text too short" and names ``n`` and ``max_length + 1`` (the
+    numbers a learner needs to fix the call)."""
+    return error_case(f"GPTDataset(<{n} ids>, max_length={max_length}, stride={stride})",
+                      t.GPTDataset, list(range(n)), max_length, stride,
+                      names=["text too short", n, max_length + 1])
 
 
 def shuffle_probe(t, rng: Rng, windows: int, batch_size: int, max_length: int, stride: int,
@@ -103,6 +124,9 @@ def compare_shuffled(got, expected, *, reveal: bool) -> None:
     if got["order"] != got["again"]:
         raise Mismatch("two loaders built with the same seed gave different orders: "
                        "shuffle with torch.Generator().manual_seed(seed)")
+    # A correct shuffle of m windows comes out sorted with probability 1/m!. The probes serve
+    # m >= 15 windows an epoch (16 to 32 windows, fewer than batch_size <= 5 of them dropped),
+    # so a correct loader fails this with probability <= 2 epochs / 15! ~ 2e-12 per run.
     if any(epoch == sorted(epoch) for epoch in got["order"]):
         raise Mismatch("shuffle=True, but the windows came out in their original order")
 
@@ -133,11 +157,13 @@ def bad_arguments(t, rng):
             raises(t.GPTDataset, list(range(10)), 0, 1), raises(t.GPTDataset, list(range(10)), 3, 0)]
 
 
-@check("an index past the last window raises IndexError")
+@check("negative indices count from the end; an index outside [-len, len) raises IndexError")
 def index_out_of_range(t, rng):
     dataset = t.GPTDataset(random_ids(rng, 20), 4, 3)
-    return [len(dataset), raises(dataset.__getitem__, len(dataset)),
-            raises(dataset.__getitem__, len(dataset) + 5)]
+    count = len(dataset)
+    return [count, list(dataset[-1]), list(dataset[-count]),
+            raises(dataset.__getitem__, count), raises(dataset.__getitem__, count + 5),
+            raises(dataset.__getitem__, -count - 1)]
 
 
 @check("a 1-D LongTensor of ids works like a list; items are LongTensors of shape (max_length,)")
@@ -148,13 +174,17 @@ def tensor_input(t, rng):
     return [items(dataset), [str(first[0].dtype), str(first[1].dtype)]]
 
 
-@check("create_dataloader(shuffle=False): batches in order; drop_last keeps or drops the short batch")
+@check("create_dataloader(shuffle=False): batches in order, <|endoftext|> one id; drop_last keeps or drops "
+       "the short batch")
 def loader_in_order(t, rng):
-    text = as_text(random_ids(rng, 40))
+    words = [str(i) for i in random_ids(rng, 40)]
+    for _ in range(2):  # one or two separators, at random places
+        words[rng.integer(0, 39)] = ENDOFTEXT
+    text = " ".join(words)
     out = []
     for drop_last in (True, False):
         loader = t.create_dataloader(text, batch_size=3, max_length=6, stride=4, shuffle=False,
-                                     drop_last=drop_last, tokenizer=NumberTokenizer())
+                                     drop_last=drop_last, tokenizer=NumberTokenizer({ENDOFTEXT: VOCAB - 1}))
         out.append(batches(loader))
     return out
 

@@ -3,11 +3,16 @@
 ``llmkit check`` runs each topic's public checks (``--hidden``: hidden checks,
 instructors only) and prints one row per topic: passed / total, the first
 failing check with its reason, and - when a topic fails while a topic it builds
-on fails too - the advice to fix that prerequisite first.
+on fails too - the advice to fix that prerequisite first. ``--all`` then lists
+every failing check of the chosen topics.
+
+A hidden run draws one seed for all its topics and prints it with a command
+that replays that run exactly (``--seed``: the same probes on the same inputs).
 """
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 
 from rich.console import Console
@@ -16,7 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from llmkit import registry
-from llmkit.checks import Result, run_hidden, run_public
+from llmkit.checks import Result, fresh_seed, run_hidden, run_public
 
 
 @dataclass
@@ -43,11 +48,21 @@ class TopicReport:
 
 
 def collect_reports(topics: list[registry.Topic], spec: str | None = None, hidden: bool = False,
-                    console: Console | None = None) -> list[TopicReport]:
-    """Run the checks of ``topics`` (and of their prerequisites, for the advice)."""
+                    console: Console | None = None, seed: int | None = None) -> list[TopicReport]:
+    """Run the checks of ``topics`` (and of their prerequisites, for the advice).
+
+    Hidden checks of every topic run on the one ``seed`` (default: a fresh one);
+    public checks always use their snapshots' fixed seeds.
+    """
     wanted = {t.number for t in topics}
     needed = sorted({p.number for t in topics for p in registry.dependency_closure(t)} | wanted)
-    runner = run_hidden if hidden else run_public
+    if hidden:
+        seed = fresh_seed() if seed is None else seed
+
+        def runner(topic: registry.Topic, spec: str | None) -> list[Result]:
+            return run_hidden(topic, spec, seed=seed)  # run_probe pins torch's global generator too
+    else:
+        runner = run_public
     reports: dict[int, TopicReport] = {}
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=console, transient=True) as progress:
@@ -90,3 +105,30 @@ def render(reports: list[TopicReport], console: Console, title: str) -> None:
     console.print(table)
     done = sum(r.ok for r in reports)
     console.print(f"[bold]{done} of {len(reports)} topics passing[/bold]")
+
+
+_STATUS_STYLE = {"todo": "yellow", "fail": "red", "error": "red", "timeout": "red"}
+
+
+def render_failures(reports: list[TopicReport], console: Console) -> None:
+    """Every failing check of each report, one line each (``llmkit check --all``).
+
+    Check names come from the kit; messages quote the learner's code and output,
+    so they are escaped and cut to their first line.
+    """
+    for report in reports:
+        failing = [r for r in report.results if not r.passed]
+        if not failing:
+            continue
+        console.print(f"\n[bold]t{report.topic.code} {escape(report.topic.title)}[/bold]: "
+                      f"{len(failing)} of {len(report.results)} checks fail")
+        for r in failing:
+            style = _STATUS_STYLE.get(r.status, "red")
+            first_line = (r.message.strip().splitlines() or [""])[0]
+            console.print(f"  [{style}]{r.status.upper():<7}[/{style}] {escape(r.check.name)}: {escape(first_line)}",
+                          highlight=False)
+
+
+def replay_command(seed: int, spec: str, topics: list[str] | None = None, flags: tuple[str, ...] = ()) -> str:
+    """The shell command that reruns a hidden-check run: same seed, same code, same topics."""
+    return shlex.join(["llmkit", "check", "--hidden", "--seed", str(seed), *flags, "--impl", spec, *(topics or [])])

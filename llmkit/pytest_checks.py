@@ -6,7 +6,7 @@ seeds), so results are computed once per topic and looked up per test.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -28,6 +28,7 @@ class TopicResults:
         self.cache: dict[int, dict[str, Result]] = {}
 
     def __call__(self, check: Check) -> Result:
+        assert check.topic is not None, "checks are collected with their topic"
         number = check.topic.number
         if number not in self.cache:
             self.cache[number] = {r.check.name: r for r in self.run(check.topic)}

@@ -30,6 +30,8 @@ import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 ENV_VAR = "LLMKIT_IMPL"
 _TOPIC_PACKAGE = re.compile(r"course\.(t(\d\d)_[a-z0-9_]+)")
@@ -132,7 +134,7 @@ def install_from_env() -> Choice:
     return install(os.environ.get(ENV_VAR, "course") or "course")
 
 
-def _forget_topics() -> dict[str, object]:
+def _forget_topics() -> dict[str, ModuleType]:
     """Drop every imported ``course.tNN*`` module; return what was dropped."""
     dropped = {
         name: sys.modules.pop(name)
@@ -169,6 +171,6 @@ def session(spec: str | Choice):
                 setattr(parent, name.split(".")[1], module)
 
 
-def load(topic) -> object:
+def load(topic) -> Any:
     """Import a topic's package under the current choice (``topic`` is a registry Topic)."""
     return importlib.import_module(topic.import_name)

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from llmkit import registry
 from llmkit.resolver import named_root

@@ -229,3 +229,98 @@ def test_gradescope_bundle_holds_scripts_and_kit(tmp_path):
     assert any(n.startswith("source/solutions/") for n in names)
     with zipfile.ZipFile(tmp_path / "autograder.zip") as zf:
         assert "results/results.json" in zf.read("run_autograder").decode()
+
+
+# ----------------------------------------------------------------------------- replaying a grade
+
+
+def _replay_args(command: str) -> tuple[int, str, str]:
+    """(seed, spec, topic) of a printed ``llmkit check --hidden --seed S --impl SPEC NN``."""
+    import shlex
+
+    argv = shlex.split(command)
+    assert argv[:4] == ["llmkit", "check", "--hidden", "--seed"] and argv[-3] == "--impl", command
+    return int(argv[4]), argv[-2], argv[-1]
+
+
+def _failing(results) -> list[tuple[str, str, str]]:
+    return [(r.check.name, r.status, r.message) for r in results if r.status != "pass"]
+
+
+def test_feedback_replay_reproduces_a_fallback_grade_in_process(tmp_path):
+    """A t10 graded with the reference t08, t09 (the learner's are stubs): the feedback's
+    replay command, run through ``run_hidden``, gives the same failing checks and messages."""
+    from autograder.grade import CheckLine, TopicGrade, stage
+    from autograder.report import topic_feedback
+    from llmkit import stubgen
+    from llmkit.checks import fresh_seed, run_hidden
+    from tests.helpers import copy_reference
+
+    course = tmp_path / "alice" / "course"
+    stubgen.write_stubs([registry.get(8), registry.get(9)], course)
+    t10 = registry.get(10)
+    module = copy_reference(t10, course) / t10.module
+    # off in eval mode only: train-mode dropout checks pass (their masks come from torch's global
+    # generator, which the grader's worker does not seed, so their messages could not be replayed)
+    module.write_text(module.read_text() + "\n_forward = CausalAttention.forward\n"
+                      "CausalAttention.forward = lambda self, x: _forward(self, x) * (1 if self.training else 1.01)\n")
+    replaced = [registry.get(8), registry.get(9)]
+    # what the grader's worker ran: its staged folders (learner topics + reference prerequisites), one seed
+    worker_spec = stage(tmp_path / "worker", t10, course, [t10], replaced)
+    seed = fresh_seed()
+    graded = run_hidden(t10, worker_spec, seed=seed)
+    grade = TopicGrade("t10", t10.title, 3.0, 10.0, "graded", variant="fallback", replaced=["t08", "t09"],
+                       seed=seed, checks=[CheckLine(r.check.name, r.check.doc, r.status, r.message, r.check.points)
+                                          for r in graded])
+    assert _failing(graded)
+
+    feedback = topic_feedback(grade, course)
+    replay_lines = [line for line in feedback.splitlines() if "llmkit check" in line]
+    assert len(replay_lines) == 1 and f"seed {seed}" in replay_lines[0]
+    replay_seed, spec, topic = _replay_args(replay_lines[0].split(": ", 1)[1])
+    assert (replay_seed, spec, topic) == (seed, f"{course},8-9=solutions", "10")
+    assert _failing(run_hidden(registry.get(topic), spec, seed=replay_seed)) == _failing(graded)
+    # the replaced prerequisites matter: on the learner's own t08, t09 the same seed tells another story
+    assert _failing(run_hidden(t10, str(course), seed=seed)) != _failing(graded)
+
+
+def test_feedback_names_the_replay_only_where_marks_were_lost(tmp_path):
+    from autograder.grade import CheckLine, TopicGrade
+    from autograder.report import replay, topic_feedback, write_gradescope, write_submission_json
+    from autograder.submission import Submission
+    from llmkit.resolver import Choice
+
+    lost = TopicGrade("t06", "Full data pipeline", 5.0, 10.0, "graded", seed=123, variant="fallback",
+                      replaced=["t02", "t03", "t05"], checks=[CheckLine("a", "does a", "fail", "got 3 items", 1)])
+    full = TopicGrade("t01", "Tokenizer from scratch", 10.0, 10.0, "graded", seed=456)
+    missing = TopicGrade("t04", "Token embeddings", 0.0, 10.0, "missing", reason="not in the submission")
+    course = tmp_path / "work" / "alice" / "src" / "course"
+    course.mkdir(parents=True)
+    command = replay(lost, course)
+    assert command == f"llmkit check --hidden --seed 123 --impl {course},2-3=solutions,5=solutions 06"
+    choice = Choice(_replay_args(command)[1])
+    assert [choice.root_for(n) == named_root("solutions") for n in range(1, 7)] == [
+        False, True, True, False, True, False]
+    assert replay(full, course) is None and replay(missing, course) is None
+    assert "llmkit check" not in topic_feedback(full, course) + topic_feedback(missing, course)
+    assert topic_feedback(lost).count("\n") == topic_feedback(lost, course).count("\n")  # one line either way
+
+    sub = Submission("alice", "alice.zip", course.parent, course=course)
+    grades = {1: full, 4: missing, 6: lost}
+    outputs = {t["name"].split()[0]: t["output"]
+               for t in json.loads(write_gradescope(tmp_path, sub, grades).read_text())["tests"]}
+    assert command in outputs["t06"] and "llmkit check" not in outputs["t01"] + outputs["t04"]
+    topics = json.loads(write_submission_json(tmp_path, sub, grades).read_text())["topics"]
+    assert topics["t06"]["replay"] == command and topics["t01"]["replay"] == "" and topics["t06"]["seed"] == 123
+
+
+def test_replay_of_a_graded_submission_reproduces_its_feedback(graded):
+    """End to end: the sandboxed worker's outcome for a partial submission, replayed in-process."""
+    from autograder.report import replay
+    from llmkit.checks import run_hidden
+
+    sub, grades = graded[1]["partial"]
+    seed, spec, topic = _replay_args(replay(grades[1], sub.course))
+    assert seed == grades[1].seed and spec == str(sub.course)
+    expected = [(c.name, c.status, c.message) for c in grades[1].checks if c.status != "pass"]
+    assert expected and _failing(run_hidden(registry.get(topic), spec, seed=seed)) == expected

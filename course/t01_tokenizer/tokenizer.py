@@ -67,9 +67,10 @@ class SimpleTokenizer:
 
     def decode(self, ids: Iterable[int]) -> str:
         """Text for ``ids``: tokens joined by single spaces, except that no space
-        goes before a token that is a single ``PUNCTUATION`` character.
+        goes before a token that is a single ``PUNCTUATION`` character (``"--"`` is
+        two characters, so it gets a space like a word).
 
-        An id outside the vocabulary raises ``KeyError``.
+        An id that is not in the vocabulary (too large, or negative) raises ``KeyError``.
 
         >>> tok.decode(tok.encode("Hi , there !"))
         'Hi, there!'

@@ -31,6 +31,7 @@ from typing import Iterable
 
 import regex
 
+# resolves to your own topic 01 (or to the reference when grading falls back; see llmkit/resolver.py)
 from course.t01_tokenizer import ENDOFTEXT
 
 Word = tuple[bytes, ...]
@@ -226,14 +227,17 @@ class BPETokenizer:
         """Token ids of ``text``.
 
         ``allowed_special``: ``"all"`` (default: every special token of this
-        tokenizer), or a set of special-token names. Allowed special tokens found
-        in ``text`` become their ids; everything else - including the text of a
+        tokenizer - none at all for a tokenizer built without special tokens, which
+        then encodes the whole text as ordinary text), or a set of special-token
+        names (``set()`` / ``frozenset()``: none). Allowed special tokens found in
+        ``text`` become their ids; everything else - including the text of a
         special token that is not allowed - is encoded as ordinary text. A name
         that is not a special token of this tokenizer raises ``ValueError``.
 
-        Each remaining piece is split with ``pretokenize_gpt2``; each chunk is
-        encoded (UTF-8, ``encode_chunk``) once and remembered in ``self.cache``,
-        so long texts with repeated words are fast.
+        Each remaining piece is split with ``pretokenize_gpt2``; each chunk's ids
+        (UTF-8, ``encode_chunk``) are stored in ``self.cache`` under the chunk's
+        text and read back from there when the same chunk comes again, so long
+        texts with repeated words are fast.
 
         Matches ``tiktoken``'s ``encode(text, allowed_special=...)`` for GPT-2.
         """
@@ -242,7 +246,7 @@ class BPETokenizer:
     def decode_bytes(self, ids: Iterable[int]) -> bytes:
         """The bytes of ``ids`` concatenated (special tokens as their UTF-8 text).
 
-        An id not in the vocabulary raises ``KeyError`` naming it and its position.
+        An id not in the vocabulary raises ``KeyError`` whose message names the id.
         """
         raise NotImplementedError('t02 BPETokenizer.decode_bytes: not implemented yet - write it in course/t02_bpe/bpe.py')
 

@@ -16,9 +16,10 @@ from typing import Sequence
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+# resolves to your own topic 02 (or to the reference when grading falls back; see llmkit/resolver.py)
 from course.t02_bpe import load_gpt2_tokenizer
 
-ENDOFTEXT = "<|endoftext|>"  # document separator; kept as one special token when encoding
+ENDOFTEXT = "<|endoftext|>"  # GPT-2's document separator (allowed_special="all" keeps it one id)
 
 
 class GPTDataset(Dataset):
@@ -26,8 +27,8 @@ class GPTDataset(Dataset):
 
     Arguments:
 
-    * ``token_ids``: the whole stream, a list of ints or a 1-D integer tensor of
-      length ``n``;
+    * ``token_ids``: the whole stream, a list of ints or a 1-D tensor of any
+      integer dtype, of length ``n``;
     * ``max_length``: tokens per window (the model's context length during training);
     * ``stride``: distance between the starts of two consecutive windows.
       ``stride < max_length`` makes windows overlap, ``stride == max_length``
@@ -41,8 +42,8 @@ class GPTDataset(Dataset):
     A window is kept only while its target fits inside the stream
     (``s + max_length + 1 <= n``), so the last, incomplete window is dropped.
 
-    Attributes (set by ``__init__``): ``token_ids`` (1-D LongTensor, length ``n``),
-    ``max_length``, ``stride``.
+    Attributes (set by ``__init__``): ``token_ids`` (1-D LongTensor, length ``n``,
+    whatever the input's type), ``max_length``, ``stride``.
 
     Errors (``ValueError``): ``max_length < 1``, ``stride < 1``, a ``token_ids``
     that is not 1-D, or fewer than ``max_length + 1`` tokens ("text too short").
@@ -58,8 +59,9 @@ class GPTDataset(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Window ``index`` as ``(input_ids, target_ids)``, two LongTensors of shape ``(max_length,)``.
 
-        Negative indices count from the end, as for a list; any index outside
-        ``[-len(self), len(self))`` raises ``IndexError``.
+        Negative indices count from the end, as for a list (``-1`` is the last
+        window, ``-len(self)`` the first); any index outside ``[-len(self), len(self))``
+        raises ``IndexError``.
         """
         raise NotImplementedError('t03 GPTDataset.__getitem__: not implemented yet - write it in course/t03_dataloader/dataloader.py')
 
@@ -77,17 +79,20 @@ def create_dataloader(
 ) -> DataLoader:
     """A DataLoader of ``(inputs, targets)`` batches, each of shape ``(batch_size, max_length)``.
 
-    Steps: tokenize ``text`` with ``tokenizer.encode(text, allowed_special={ENDOFTEXT})``
-    (``<|endoftext|>`` in the text becomes its single special id), wrap the ids in
-    a ``GPTDataset(ids, max_length, stride)`` and return a
-    ``torch.utils.data.DataLoader`` with ``batch_size``, ``shuffle``, ``drop_last``
-    and ``num_workers``.
+    Steps: tokenize ``text`` with ``tokenizer.encode(text, allowed_special="all")``
+    (every special token the tokenizer has, such as GPT-2's ``<|endoftext|>``,
+    becomes its single id; a tokenizer without special tokens reads their text as
+    ordinary text), wrap the ids in a ``GPTDataset(ids, max_length, stride)`` and
+    return a ``torch.utils.data.DataLoader`` over it with ``batch_size``,
+    ``shuffle``, ``drop_last`` and ``num_workers``.
 
-    * ``tokenizer``: any object with ``encode(text, allowed_special=...)``, such as
-      topic 02's ``BPETokenizer``; ``None`` uses ``load_gpt2_tokenizer()`` (topic 02).
+    * ``tokenizer``: any object with ``encode(text, allowed_special=...)`` that
+      accepts ``"all"``, such as topic 02's ``BPETokenizer`` or tiktoken's GPT-2
+      encoding; ``None`` uses ``load_gpt2_tokenizer()`` (topic 02).
     * ``seed``: with ``shuffle=True``, shuffle with ``torch.Generator().manual_seed(seed)``
       so that two loaders built with the same seed give the same order; ``None``
-      uses PyTorch's global random state.
+      uses PyTorch's global random state. A seed never reseeds the global random
+      state: do not call ``torch.manual_seed`` here.
     * ``drop_last=True`` drops a final batch smaller than ``batch_size``.
 
     A text shorter than ``max_length + 1`` tokens raises ``GPTDataset``'s ``ValueError``.

@@ -34,4 +34,13 @@ MUTANTS = [
      'return self.decode_bytes(ids).decode("utf-8")', "decode is strict UTF-8"),
     ("bpe.py", 'if line.startswith("#version") or not line.strip():', "if not line.strip():",
      "vocab.bpe header read as a merge"),
+    # caught on every run only by the cases added with the README promises
+    ("bpe.py", "allowed = set(allowed_special)\n", "allowed = set(allowed_special) or set(self.special_tokens)\n",
+     "an empty allowed_special set treated as 'all' (encode_allowed_special)"),
+    ("bpe.py", "allowed = set(self.special_tokens)", "allowed = {ENDOFTEXT}",
+     "'all' hard-wired to <|endoftext|> (encode_allowed_special: tokenizers with none / two specials)"),
+    ("bpe.py", "if chunk not in self.cache:", "if True:",
+     "encode fills self.cache but never reads it back (encode_cache)"),
+    ("bpe.py", "for pair in zip(word, word[1:]):", "for pair in set(zip(word, word[1:])):",
+     "a pair repeated inside a word counted once (pair_counts_random's fixed words)"),
 ]

@@ -4,7 +4,7 @@ the DataLoader from explicit samplers."""
 import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler, SequentialSampler
 
-from course.t02_bpe import load_gpt2_tokenizer
+from course.t02_bpe import load_gpt2_tokenizer  # topic 02 as the resolver picks it (llmkit/resolver.py)
 
 ENDOFTEXT = "<|endoftext|>"
 
@@ -12,9 +12,11 @@ ENDOFTEXT = "<|endoftext|>"
 class GPTDataset(Dataset):
     def __init__(self, token_ids, max_length, stride):
         if isinstance(token_ids, torch.Tensor):
-            stream = token_ids.detach().long().flatten()
+            stream = token_ids.detach().long()
         else:
             stream = torch.tensor(list(token_ids), dtype=torch.long)
+        if stream.ndim != 1:
+            raise ValueError(f"token_ids should be one stream of ids (1-D), not of shape {list(stream.shape)}")
         for name, value in (("max_length", max_length), ("stride", stride)):
             if value <= 0:
                 raise ValueError(f"{name} has to be positive (got {name}={value})")
@@ -37,7 +39,7 @@ class GPTDataset(Dataset):
 def create_dataloader(text, batch_size=4, max_length=256, stride=128, shuffle=True,
                       drop_last=True, num_workers=0, tokenizer=None, seed=None):
     tok = load_gpt2_tokenizer() if tokenizer is None else tokenizer
-    data = GPTDataset(tok.encode(text, allowed_special={ENDOFTEXT}), max_length, stride)
+    data = GPTDataset(tok.encode(text, allowed_special="all"), max_length, stride)
     if shuffle:
         rng = None
         if seed is not None:
