@@ -59,7 +59,8 @@ def add_broadcast(t, rng):
             t.add_positions(rng.randn(2, 2, 3, 2), pos)]
 
 
-@check("ValueError for seq_len > context_length (naming both) and for mismatched shapes in add_positions")
+@check("ValueError for seq_len > context_length (naming both) and for mismatched shapes in add_positions "
+       "(naming both shapes)")
 def errors(t, rng):
     learned = learned_with(t, rng, 4, 2)
     fixed = t.SinusoidalPositionalEncoding(6, 2)
@@ -67,8 +68,9 @@ def errors(t, rng):
         error_case("LearnedPositionalEmbedding(4, 2).positions(5)", learned.positions, 5, names=[5, 4]),
         error_case("LearnedPositionalEmbedding(4, 2).positions(4)", learned.positions, 4),
         error_case("SinusoidalPositionalEncoding(6, 2).positions(9)", fixed.positions, 9, names=[9, 6]),
+        # the message names both shapes: every size in them
         error_case("add_positions(x (2, 3, 4), pos (3, 5))", t.add_positions, rng.randn(2, 3, 4),
-                   rng.randn(3, 5)),
+                   rng.randn(3, 5), names=[2, 3, 4, 5]),
         error_case("add_positions(x (2, 1, 4), pos (3, 4))", t.add_positions, rng.randn(2, 1, 4),
-                   rng.randn(3, 4)),
+                   rng.randn(3, 4), names=[1, 2, 3, 4]),
     ]

@@ -67,7 +67,11 @@ def dropout_stats(module, ids: torch.Tensor, digits: int | None = None) -> dict:
              "survivor_scale": [ratio.min().item(), ratio.max().item()] if ratio.numel() else None,
              "shape": list(dropped.shape)}
     if digits is not None:
-        stats["zero_fraction"] = round(stats["zero_fraction"], 1)  # p is a multiple of 0.1
+        # p is a multiple of 0.1, and the share of zeros among n outputs varies by sqrt(p(1-p)/n): for the
+        # public probe (p = 0.3, n = 8192) 0.0051, so rounding to one decimal moves off p only past 0.05,
+        # 9.8 such deviations (a false failure rate near 1e-22). The survivors' scale 1/(1-p) is exact up to
+        # float32 rounding (~1e-7), far from any rounding boundary at ``digits`` = 3.
+        stats["zero_fraction"] = round(stats["zero_fraction"], 1)
         if stats["survivor_scale"] is not None:
             stats["survivor_scale"] = [round(v, digits) for v in stats["survivor_scale"]]
     return stats
@@ -119,7 +123,7 @@ def errors(t, rng):
     module = input_embedding_with(t, rng, 10, 4, 3, "learned")
     return [
         error_case("InputEmbedding(10, 4, 3, positional='rotary')", t.InputEmbedding, 10, 4, 3, 0.0,
-                   "rotary"),
+                   "rotary", names=["rotary", "learned", "sinusoidal"]),
         error_case("InputEmbedding(10, 4, 3) on ids of shape (1, 5)", module, rng.randint(0, 10, (1, 5)),
                    names=[5, 4]),
     ]

@@ -326,8 +326,9 @@ def same(got: Any, expected: Any, *, reveal: bool = True, path: str = "result",
 
 
 def _mentions(message: str, word: str) -> bool:
-    """Is ``word`` (a number, say) in ``message`` on its own - ``12`` not inside ``123`` or ``1.25``?"""
-    return re.search(rf"(?<![\w.]){re.escape(word)}(?![\w]|\.\d)", message) is not None
+    """Is ``word`` (a number, say) in ``message`` on its own - ``12`` not inside ``123``, ``1.25``,
+    ``-12`` or ``n+12``?"""
+    return re.search(rf"(?<![\w.+\-]){re.escape(word)}(?![\w]|\.\d)", message) is not None
 
 
 def _compare_errors(got: Any, expected: dict, path: str) -> None:

@@ -42,6 +42,9 @@ class Embedding(nn.Module):
         * ids that are not an integer tensor (float, bool) -> ``TypeError``;
         * an id outside ``0 .. num_embeddings-1`` (negative ids too) ->
           ``IndexError`` whose message names the bad id and the vocabulary size.
+        Check both yourself, before indexing: ``weight[ids]`` reads ``-1`` as the
+        last row, raises PyTorch's own ``IndexError`` (not ``TypeError``) on float
+        ids and reads bool ids as a mask.
         """
         raise NotImplementedError('t04 Embedding.forward: not implemented yet - write it in course/t04_token_embeddings/embedding.py')
 
@@ -53,8 +56,9 @@ def one_hot(ids: torch.Tensor, num_classes: int) -> torch.Tensor:
     """One-hot float vectors: ``(...)`` integer ids -> ``(..., num_classes)`` float32.
 
     ``out[..., k]`` is 1.0 where ``ids[...] == k`` and 0.0 elsewhere. Write it
-    yourself (no ``F.one_hot``). An id outside ``0 .. num_classes-1`` ->
-    ``IndexError`` naming the id and ``num_classes``; non-integer ids -> ``TypeError``.
+    yourself (no ``F.one_hot``). The same errors as ``Embedding.forward``: float
+    or bool ids -> ``TypeError``; an id outside ``0 .. num_classes-1`` (negative
+    ids too) -> ``IndexError`` whose message names the bad id and ``num_classes``.
     """
     raise NotImplementedError('t04 one_hot: not implemented yet - write it in course/t04_token_embeddings/embedding.py')
 

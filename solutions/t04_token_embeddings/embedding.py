@@ -46,6 +46,9 @@ class Embedding(nn.Module):
         * ids that are not an integer tensor (float, bool) -> ``TypeError``;
         * an id outside ``0 .. num_embeddings-1`` (negative ids too) ->
           ``IndexError`` whose message names the bad id and the vocabulary size.
+        Check both yourself, before indexing: ``weight[ids]`` reads ``-1`` as the
+        last row, raises PyTorch's own ``IndexError`` (not ``TypeError``) on float
+        ids and reads bool ids as a mask.
         """
         ### BEGIN SOLUTION
         if not isinstance(ids, torch.Tensor):
@@ -70,8 +73,9 @@ def one_hot(ids: torch.Tensor, num_classes: int) -> torch.Tensor:
     """One-hot float vectors: ``(...)`` integer ids -> ``(..., num_classes)`` float32.
 
     ``out[..., k]`` is 1.0 where ``ids[...] == k`` and 0.0 elsewhere. Write it
-    yourself (no ``F.one_hot``). An id outside ``0 .. num_classes-1`` ->
-    ``IndexError`` naming the id and ``num_classes``; non-integer ids -> ``TypeError``.
+    yourself (no ``F.one_hot``). The same errors as ``Embedding.forward``: float
+    or bool ids -> ``TypeError``; an id outside ``0 .. num_classes-1`` (negative
+    ids too) -> ``IndexError`` whose message names the bad id and ``num_classes``.
     """
     ### BEGIN SOLUTION
     if ids.dtype == torch.bool or ids.is_floating_point() or ids.is_complex():

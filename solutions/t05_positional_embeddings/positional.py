@@ -17,6 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+# resolves to your own topic 04 (or to the reference's when grading falls back; see llmkit/resolver.py)
 from course.t04_token_embeddings import Embedding
 
 
@@ -100,7 +101,11 @@ class SinusoidalPositionalEncoding(nn.Module):
         ### END SOLUTION
 
     def positions(self, seq_len: int) -> torch.Tensor:
-        """Rows ``0 .. seq_len-1`` of ``pe``: ``(seq_len, d_model)``; too long -> ``ValueError``."""
+        """Rows ``0 .. seq_len-1`` of ``pe``: ``(seq_len, d_model)``.
+
+        ``seq_len > context_length`` -> ``ValueError`` naming both numbers, as in
+        :class:`LearnedPositionalEmbedding`.
+        """
         ### BEGIN SOLUTION
         if seq_len > self.context_length:
             raise ValueError(f"sequence too long: got seq_len={seq_len} > "

@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+# these resolve to your own topics 03, 04 and 05 (or the reference's when grading falls back: llmkit/resolver.py)
 from course.t03_dataloader import create_dataloader
 from course.t04_token_embeddings import Embedding
 from course.t05_positional_embeddings import (LearnedPositionalEmbedding,

@@ -22,4 +22,17 @@ MUTANTS = [
     ("embedding.py", "if ids.dtype == torch.bool or ids.is_floating_point() or ids.is_complex():\n"
      "            raise TypeError(f\"token ids must be an integer tensor, got dtype {ids.dtype}\")",
      "pass", "float and bool ids not rejected"),
+    ("embedding.py", "return self.weight[ids]", "return nn.functional.embedding(ids, self.weight)",
+     "lookup through F.embedding, which the README rules out"),
+    ("embedding.py", "return (ids.unsqueeze(-1) == classes).float()",
+     "return nn.functional.one_hot(ids, num_classes).float()", "one_hot through F.one_hot"),
+    ("embedding.py", "outside = (ids < 0) | (ids >= self.num_embeddings)",
+     "outside = (ids < -self.num_embeddings) | (ids >= self.num_embeddings)",
+     "Python-style negative ids (-1 = last row) accepted"),
+    ("embedding.py", "if ids.dtype == torch.bool or ids.is_floating_point() or ids.is_complex():\n"
+     "        raise TypeError(f\"ids must be an integer tensor, got dtype {ids.dtype}\")",
+     "pass", "one_hot accepts float and bool ids"),
+    ("embedding.py", 'raise IndexError(f"id {ids[outside][0].item()} is out of range for num_classes={num_classes}")',
+     'raise IndexError(f"id {ids[outside][0].item()} is out of range")',
+     "one_hot's IndexError does not name num_classes"),
 ]

@@ -33,4 +33,11 @@ MUTANTS = [
      "        if seq_len >= self.context_length:\n            raise ValueError(f\"sequence too long: got seq_len={seq_len} > \"\n"
      "                             f\"context_length={self.context_length}\")\n        index",
      "learned: full context_length rejected"),
+    ("positional.py", "    if pos.dim() != 2 or x.dim() < 2 or tuple(x.shape[-2:]) != tuple(pos.shape):",
+     "    if x.dim() < 2 or tuple(x.shape[-2:]) != tuple(pos.shape[-2:]):",
+     "add_positions accepts a 3-D pos whose last two sizes fit"),
+    ("positional.py", 'raise ValueError(f"cannot add positions of shape {tuple(pos.shape)} (seq, d_model) to inputs "\n'
+     '                         f"of shape {tuple(x.shape)} (..., seq, d_model)")',
+     'raise ValueError(f"cannot add positions of shape {tuple(pos.shape)} (seq, d_model)")',
+     "add_positions' ValueError names only the shape of pos"),
 ]

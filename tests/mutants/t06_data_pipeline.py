@@ -27,4 +27,13 @@ MUTANTS = [
      "shuffle=False, drop_last=True, tokenizer=tokenizer)", "drops a short first batch"),
     ("pipeline.py", "self.drop = nn.Dropout(dropout)", "self.drop = nn.Dropout(dropout / 2)",
      "dropout rate halved"),
+    ("pipeline.py", "        self.vocab_size = vocab_size\n", "",
+     "the given attribute vocab_size deleted"),
+    ("pipeline.py", "        self.pos_emb = pos_emb\n",
+     "        self.pos_emb = pos_emb\n"
+     "        self.sinusoidal = SinusoidalPositionalEncoding(context_length, d_model)\n",
+     "builds both position modules"),
+    ("pipeline.py", 'raise ValueError(f"unknown positional={positional!r}: choose one of {POSITIONAL_KINDS}")',
+     'raise ValueError(f"unknown positional={positional!r}")',
+     "unknown positional kind: message does not name the choices"),
 ]

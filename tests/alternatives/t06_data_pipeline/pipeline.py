@@ -13,6 +13,7 @@ _KINDS = {"learned": LearnedPositionalEmbedding, "sinusoidal": SinusoidalPositio
 class InputEmbedding(nn.Module):
     def __init__(self, vocab_size, context_length, d_model, dropout=0.0, positional="learned"):
         super().__init__()
+        self.vocab_size, self.context_length, self.d_model = vocab_size, context_length, d_model  # given code
         if positional not in _KINDS:
             raise ValueError(f"positional must be 'learned' or 'sinusoidal', not {positional!r}")
         self.drop = nn.Dropout(p=dropout)
