@@ -326,9 +326,14 @@ def same(got: Any, expected: Any, *, reveal: bool = True, path: str = "result",
 
 
 def _mentions(message: str, word: str) -> bool:
-    """Is ``word`` (a number, say) in ``message`` on its own - ``12`` not inside ``123``, ``1.25``,
-    ``-12`` or ``n+12``?"""
-    return re.search(rf"(?<![\w.+\-]){re.escape(word)}(?![\w]|\.\d)", message) is not None
+    """Is ``word`` in ``message`` on its own? A number must not sit inside another number
+    (``12`` is not in ``123``, ``1.25``, ``-12`` or ``n+12``); a name must not sit inside a longer
+    name (``d_model`` is in ``GPTConfig.d_model`` but not in ``d_model2``)."""
+    if re.fullmatch(r"[-+]?\d+(\.\d+)?", word):
+        pattern = rf"(?<![\w.+\-]){re.escape(word)}(?![\w]|\.\d)"
+    else:
+        pattern = rf"(?<!\w){re.escape(word)}(?!\w)"
+    return re.search(pattern, message) is not None
 
 
 def _compare_errors(got: Any, expected: dict, path: str) -> None:
