@@ -2,14 +2,17 @@
 
 It runs the pipeline built so far - Stage 1: raw Shakespeare text -> GPT-2
 BPE token ids -> input/target windows -> embeddings ready for a model; Stage 2:
-causal multi-head attention over those embeddings - and prints what each step
-produced. Later stages extend it (pretraining, generation, finetuning). A hole
+causal multi-head attention over those embeddings; Stage 3: GPT-2 small built
+from the learner's own topics, its size, its memory, and its first loss - and
+prints what each step produced. Later stages extend it (pretraining,
+generation, finetuning). A hole
 that is not written yet stops the run with one sentence naming the function to
 write; the steps already done are still shown.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -26,8 +29,12 @@ D_MODEL = 768  # GPT-2 small's width
 HEADS = 12  # GPT-2 small's number of attention heads
 
 
-def _stage1(play: str, table: Table, console: Console) -> tuple[torch.Tensor, list[str]]:
-    """Text -> ids -> windows -> embeddings; returns ``(embeddings (8, CONTEXT, D_MODEL), first tokens)``."""
+def _stage1(play: str, table: Table, console: Console) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+    """Text -> ids -> windows -> embeddings.
+
+    Returns ``(embeddings (8, CONTEXT, D_MODEL), the first batch (inputs, targets) stacked
+    as (2, 8, CONTEXT), the first tokens as text)``.
+    """
     bpe = resolver.load(registry.get(2))
     loader_topic = resolver.load(registry.get(3))
     pipeline = resolver.load(registry.get(6))
@@ -63,7 +70,7 @@ def _stage1(play: str, table: Table, console: Console) -> tuple[torch.Tensor, li
     table.add_row("embeddings (t04-t06)",
                   f"{tuple(vectors.shape)} (batch, seq, d_model); {n_params:,} parameters; "
                   f"mean {vectors.mean().item():+.3f}, std {vectors.std().item():.3f}")
-    return vectors, first_tokens
+    return vectors, torch.stack([inputs, targets]), first_tokens
 
 
 @torch.no_grad()
@@ -83,6 +90,46 @@ def _stage2(vectors: torch.Tensor, table: Table) -> torch.Tensor:
                   f"weight on future tokens {leaked:.1e} (must be 0); "
                   f"rows sum to 1 within {(weights.sum(-1) - 1).abs().max().item():.1e}")
     return weights
+
+
+FORWARD_ROWS = 2  # windows of the first batch run through GPT-2 small (the forward pass is the slow step)
+
+
+@torch.no_grad()
+def _stage3(batch: torch.Tensor, table: Table, console: Console) -> None:
+    """GPT-2 small from the learner's topics 13-18: size, memory, one forward pass, the first loss."""
+    from dataclasses import replace
+
+    config_topic = resolver.load(registry.get(13))
+    model_topic = resolver.load(registry.get(18))
+    config = config_topic.gpt2_config("124M")
+    untied_config = replace(config, tie_weights=False)
+    with console.status("building GPT-2 small (124M parameters) from your topics 13-18"):
+        model = model_topic.GPTModel(config).eval()
+        with torch.device("meta"):  # shapes only: counting needs no memory
+            untied = model_topic.count_parameters(model_topic.GPTModel(untied_config))
+    tied = model_topic.count_parameters(model)
+    formula = (config_topic.count_parameters(config), config_topic.count_parameters(untied_config))
+    agree = "t13's formula agrees" if formula == (tied, untied) else (
+        f"t13's formula DIFFERS: {formula[0]:,} / {formula[1]:,}")
+    table.add_row("GPT-2 small (t13-t18)",
+                  f"{config.num_layers} blocks, d_model {config.d_model}, {config.num_heads} heads: "
+                  f"{tied:,} parameters with tied weights, {untied:,} untied (published: 124,439,808 / "
+                  f"163,037,184); {agree}")
+    mib = [model_topic.parameter_memory(model, dtype) / 2**20 for dtype in (torch.float32, torch.bfloat16)]
+    table.add_row("memory", f"parameters take {mib[0]:,.0f} MiB in float32, {mib[1]:,.0f} MiB in bfloat16")
+    inputs, targets = batch[0, :FORWARD_ROWS], batch[1, :FORWARD_ROWS]
+    with console.status(f"forward pass of {FORWARD_ROWS} x {inputs.shape[1]} tokens through GPT-2 small"):
+        start = time.perf_counter()
+        logits = model(inputs)
+        seconds = time.perf_counter() - start
+    loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1).float(), targets.flatten()).item()
+    uniform = math.log(config.vocab_size)
+    table.add_row("first loss (untrained)",
+                  f"logits {tuple(logits.shape)} in {seconds:.1f} s; cross-entropy {loss:.3f} vs "
+                  f"ln({config.vocab_size:,}) = {uniform:.3f} for a uniform guess "
+                  + ("(near uniform, as it should be before training)" if abs(loss - uniform) < 1.0 else
+                     "(far from uniform: check the initialization, GPT-2 uses N(0, 0.02^2))"))
 
 
 def _plot_attention(weights: torch.Tensor, tokens: list[str], path: Path) -> None:
@@ -113,13 +160,15 @@ def run_pipeline(play: str, console: Console, plot: Path | None = None) -> int:
     done = "nothing"
     torch.manual_seed(0)  # the same random weights every run
     try:
-        vectors, tokens = _stage1(play, table, console)
+        vectors, batch, tokens = _stage1(play, table, console)
         done = "Stage 1 (the text is ready for a model)"
         weights = _stage2(vectors, table)
         done = "Stage 2 (attention)"
         if plot is not None:
             _plot_attention(weights, tokens, plot)
             table.add_row("plot", f"attention heat maps written to {plot}")
+        _stage3(batch, table, console)
+        done = "Stage 3 (the GPT-2 architecture)"
     except NotImplementedError as exc:
         if table.row_count:
             console.print(table)
@@ -132,5 +181,5 @@ def run_pipeline(play: str, console: Console, plot: Path | None = None) -> int:
         console.print(f"[red]Stopped after {done}: {escape(describe_exception(exc))}")
         return 1
     console.print(table)
-    console.print(f"[green]Done: {done}. Stage 3 (the GPT-2 architecture) comes next.")
+    console.print(f"[green]Done: {done}. Stage 4 (pretraining) comes next.")
     return 0
