@@ -7,13 +7,11 @@ the hidden checks of this topic.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import torch
 
 from llmkit.attention_probes import future_probe, no_future_compare, projection_shapes
 from llmkit.checks import check
-from llmkit.probing import Rng, error_case, load_params
+from llmkit.probing import Rng, error_case, load_params, seeded
 from llmkit.values import Mismatch, exact, same
 
 # ----------------------------------------------------------------------------- building blocks
@@ -58,15 +56,6 @@ def block_with(t, rng: Rng, d_model: int, num_heads: int, context_length: int, d
 def layout(block) -> dict:
     """Parameter names with their shapes: plain data."""
     return {name: list(p.shape) for name, p in block.named_parameters()}
-
-
-@contextmanager
-def seeded(rng: Rng):
-    """Run dropout reproducibly: the global generator seeded from ``rng``, then restored."""
-    seed = rng.integer(0, 2**31 - 1)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
 
 
 # ----------------------------------------------------------------------------- the zero-projection probe

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import importlib
 import math
-from contextlib import contextmanager
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from llmkit.attention_probes import no_future_compare, projection_shapes
 from llmkit.checks import check
-from llmkit.probing import Rng, error_case, load_params
+from llmkit.probing import Rng, error_case, load_params, seeded
 from llmkit.values import Mismatch, exact
 
 # GPT-2 small's published sizes (Radford et al., 2019): with and without the tied output head
@@ -94,15 +93,6 @@ def model_with(t, rng: Rng, config, params: dict | None = None):
 
 def layout(model) -> dict:
     return {name: list(p.shape) for name, p in model.named_parameters()}
-
-
-@contextmanager
-def seeded(rng: Rng):
-    """Random draws (init, dropout) made reproducible: the global generator seeded from ``rng``, then restored."""
-    seed = rng.integer(0, 2**31 - 1)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
 
 
 class _NoRandomFillOnMeta(TorchDispatchMode):

@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from llmkit.values import PERTURBATION, Mismatch
 
@@ -167,6 +168,35 @@ def error_case(case: str, fn: Callable[..., Any], *args: Any, names: Sequence[An
 def raises(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
     """:func:`error_case` labelled with the function's name (no numbers to name)."""
     return error_case(f"{getattr(fn, '__qualname__', type(fn).__name__)}(...)", fn, *args, **kwargs)
+
+
+class CallWatch(TorchFunctionMode):
+    """Notes every call, inside the block, of a library function a README rules out.
+
+    ``CallWatch({F.gelu: "F.gelu (or nn.GELU)"})``: after ``with CallWatch(...) as watch:``,
+    ``watch.seen`` lists the labels of the watched functions called, however the learner
+    imported them (a module such as ``nn.GELU`` is caught through the function it calls).
+    """
+
+    def __init__(self, watched: dict[Callable[..., Any], str]):
+        super().__init__()
+        self.watched = watched
+        self.seen: list[str] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func in self.watched:
+            self.seen.append(self.watched[func])
+        return func(*args, **(kwargs or {}))
+
+
+@contextmanager
+def seeded(rng: Rng) -> Iterator[None]:
+    """Inside the block, torch's global generator (random inits, dropout masks) is seeded from
+    ``rng``; it is restored afterwards. The reference and the learner draw the same seed."""
+    seed = rng.integer(0, 2**31 - 1)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
 
 
 def trainable_names(module: nn.Module) -> list[str]:

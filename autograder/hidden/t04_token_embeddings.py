@@ -2,7 +2,6 @@
 
 import torch
 import torch.nn.functional as F
-from torch.overrides import TorchFunctionMode
 
 from checks.t04_token_embeddings import (
     embedding_with,
@@ -10,7 +9,7 @@ from checks.t04_token_embeddings import (
     ids_from_some_rows,
 )
 from llmkit.checks import check
-from llmkit.probing import error_case, load_params
+from llmkit.probing import CallWatch, error_case, load_params
 from llmkit.values import Mismatch, close
 
 NOT_BEHAVIOUR = {
@@ -21,19 +20,6 @@ NOT_BEHAVIOUR = {
 # nn.Embedding calls, torch.embedding what F.embedding calls, F.one_hot is torch._C._nn.one_hot.
 LIBRARY_SHORTCUTS = {F.embedding: "F.embedding (or nn.Embedding)", torch.embedding: "torch.embedding",
                      F.one_hot: "F.one_hot"}
-
-
-class _Shortcuts(TorchFunctionMode):
-    """Notes every call of a function in LIBRARY_SHORTCUTS made inside the block."""
-
-    def __init__(self):
-        super().__init__()
-        self.seen: list[str] = []
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        if func in LIBRARY_SHORTCUTS:
-            self.seen.append(LIBRARY_SHORTCUTS[func])
-        return func(*args, **(kwargs or {}))
 
 
 def random_sizes(rng, max_vocab=300, max_dim=48):
@@ -136,7 +122,7 @@ def no_library_shortcuts(t, rng):
     vocab, dim = random_sizes(rng, 60, 8)
     module = embedding_with(t, rng, vocab, dim)
     ids = rng.randint(0, vocab, (rng.integer(1, 3), rng.integer(1, 6)))
-    with _Shortcuts() as watch:
+    with CallWatch(LIBRARY_SHORTCUTS) as watch:
         rows = module(ids)
         hot = t.one_hot(ids, vocab)
     if watch.seen:

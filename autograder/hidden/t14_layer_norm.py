@@ -3,11 +3,10 @@
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.overrides import TorchFunctionMode
 
 from checks.t14_layer_norm import constant_rows, layer_norm_with, module_layout, norm_params, small_rows
 from llmkit.checks import check
-from llmkit.probing import error_case, load_params
+from llmkit.probing import CallWatch, error_case, load_params
 from llmkit.values import Mismatch
 
 NOT_BEHAVIOUR = {
@@ -24,19 +23,6 @@ NOT_BEHAVIOUR = {
 # which calls torch.layer_norm; torch.native_layer_norm is the kernel underneath.
 LIBRARY_SHORTCUTS = {F.layer_norm: "F.layer_norm (or nn.LayerNorm)", torch.layer_norm: "torch.layer_norm",
                      torch.native_layer_norm: "torch.native_layer_norm"}
-
-
-class _Shortcuts(TorchFunctionMode):
-    """Notes every call of a function in LIBRARY_SHORTCUTS made inside the block."""
-
-    def __init__(self):
-        super().__init__()
-        self.seen: list[str] = []
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        if func in LIBRARY_SHORTCUTS:
-            self.seen.append(LIBRARY_SHORTCUTS[func])
-        return func(*args, **(kwargs or {}))
 
 
 def standard(rng, *shape: int):
@@ -198,7 +184,7 @@ def no_library_shortcuts(t, rng):
     p = norm_params(rng, d)
     module = layer_norm_with(t, rng, d)
     x = rows(rng, 2, d)
-    with _Shortcuts() as watch, torch.no_grad():
+    with CallWatch(LIBRARY_SHORTCUTS) as watch, torch.no_grad():
         results = [t.layer_norm(x, p["weight"], p["bias"]), module(x)]
     if watch.seen:
         raise Mismatch(f"called {' and '.join(sorted(set(watch.seen)))}: the README asks for layer norm written "

@@ -2,7 +2,6 @@
 
 import torch
 import torch.nn.functional as F
-from torch.overrides import TorchFunctionMode
 
 from checks.t15_gelu_feedforward import (
     feedforward_with,
@@ -12,7 +11,7 @@ from checks.t15_gelu_feedforward import (
     telling_inputs,
 )
 from llmkit.checks import check
-from llmkit.probing import error_case
+from llmkit.probing import CallWatch, error_case
 from llmkit.values import Mismatch
 
 NOT_BEHAVIOUR = {
@@ -33,19 +32,6 @@ BAD_APPROXIMATIONS = ("erf", "exact", "sigmoid", "gelu_new", "quick", "relu", "a
 
 # F.gelu is what nn.GELU calls too (F.gelu is torch._C._nn.gelu, however it was imported).
 LIBRARY_GELU = {F.gelu: "F.gelu (or nn.GELU)"}
-
-
-class _GeluCalls(TorchFunctionMode):
-    """Notes every call of F.gelu made inside the block."""
-
-    def __init__(self):
-        super().__init__()
-        self.seen: list[str] = []
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        if func in LIBRARY_GELU:
-            self.seen.append(LIBRARY_GELU[func])
-        return func(*args, **(kwargs or {}))
 
 
 def gelu_inputs(rng) -> dict:
@@ -106,7 +92,7 @@ def no_library_gelu(t, rng):
     d_model = rng.integer(2, 6)
     module = feedforward_with(t, rng, d_model, approximate=rng.choice(["tanh", "none"]))
     batch = rng.randn(2, d_model)
-    with _GeluCalls() as watch:
+    with CallWatch(LIBRARY_GELU) as watch:
         out = [t.gelu(x), t.gelu(x, "none"), module(batch)]
     if watch.seen:
         raise Mismatch(f"called {' and '.join(sorted(set(watch.seen)))}: the README asks for GELU written "

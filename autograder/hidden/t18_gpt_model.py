@@ -21,13 +21,12 @@ from checks.t18_gpt_model import (
     model_with,
     on_meta,
     random_config,
-    seeded,
     too_long_case,
     tying_probe,
 )
 from llmkit.attention_probes import no_future_compare
 from llmkit.checks import check
-from llmkit.probing import error_case, load_params
+from llmkit.probing import error_case, load_params, seeded
 from llmkit.values import Mismatch, same
 
 NOT_BEHAVIOUR = {
