@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from llmkit.checks import check
-from llmkit.probing import Rng, load_params, raises
+from llmkit.probing import Rng, error_case, load_params
 from llmkit.values import Mismatch, exact, same
 
 CELL_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -64,16 +64,34 @@ def torch_layer_run(kind: str, params, xs, state=None, nonlinearity: str = "tanh
     return outputs, last
 
 
-def init_report(module: nn.Module, hidden_size: int) -> dict:
+def init_report(module: nn.Module, hidden_size: int | None = None) -> dict:
     """Parameter names, shapes and how they were drawn, rounded so that any U(-b, b) draw agrees.
 
-    ``b = 1/sqrt(hidden_size)``. ``spread`` is std / std(U(-b, b)), rounded to an integer;
-    the pooled values must reach the bound (``max_over_bound``) and have the uniform std.
+    ``b = 1/sqrt(hidden_size)`` for every parameter (the recurrent cells), or, with
+    ``hidden_size=None``, ``b = 1/sqrt(fan_in)`` of each weight ``(out, fan_in)``
+    (``nn.Linear``'s default init). ``spread`` is std / std(U(-b, b)), rounded to an
+    integer; the pooled values, each divided by its bound, must reach 1
+    (``max_over_bound``) and have the uniform std.
+
+    Thresholds, for a correct U(-b, b) draw of N values (the checks use N >= 200 per
+    tensor and N >= 3000 pooled; the std of a uniform sample's std is about
+    ``sqrt(0.2 / N)`` relative):
+
+    * ``within_bound`` allows ``1e-6`` relative: float32 rounding of ``b`` is 6e-8;
+    * ``spread`` is off only if the std is off by 50%: 10 sigma at N = 200, never;
+    * ``max_over_bound`` (2 decimals) is off only if all N values lie below 0.995 b:
+      probability ``0.995 ** N``, below 1e-6 at N = 3000;
+    * ``std_over_uniform_std`` (1 decimal) is off only at 5% error: 6 sigma at N = 3000,
+      a false failure below 1e-8.
     """
-    bound = hidden_size ** -0.5
     params = dict(module.named_parameters())
+
+    def bound_of(p: torch.Tensor) -> float:
+        return (hidden_size if hidden_size is not None else p.shape[-1]) ** -0.5
+
     report: dict = {}
     for name, p in sorted(params.items()):
+        bound = bound_of(p)
         values = p.detach().double()
         report[name] = {
             "shape": list(p.shape),
@@ -81,10 +99,10 @@ def init_report(module: nn.Module, hidden_size: int) -> dict:
             "within_bound": bool(values.abs().max() <= bound * (1 + 1e-6)),
             "spread": round(float(values.std() * math.sqrt(3) / bound)),
         }
-    pooled = torch.cat([p.detach().double().flatten() for p in params.values()]) if params else None
+    pooled = torch.cat([p.detach().double().flatten() / bound_of(p) for p in params.values()]) if params else None
     report["(all values)"] = None if pooled is None else {
-        "max_over_bound": round(float(pooled.abs().max() / bound), 2),
-        "std_over_uniform_std": round(float(pooled.std() * math.sqrt(3) / bound), 1),
+        "max_over_bound": round(float(pooled.abs().max()), 2),
+        "std_over_uniform_std": round(float(pooled.std() * math.sqrt(3)), 1),
     }
     return report
 
@@ -115,10 +133,14 @@ def attention_with(t, rng: Rng, query_dim: int, key_dim: int, hidden_dim: int):
 
 
 def random_mask(rng: Rng, batch: int, seq: int, p_keep: float = 0.6) -> torch.Tensor:
-    """Bool mask ``(batch, seq)`` with at least one ``True`` (may attend) in every row."""
-    mask = rng.rand(batch, seq) < p_keep
+    """Bool mask ``(batch, seq)``, ``True`` = masked out (the course's convention).
+
+    Each position stays visible with probability ``p_keep``, and every row keeps
+    at least one visible (``False``) position.
+    """
+    mask = rng.rand(batch, seq) >= p_keep
     for row in range(batch):
-        mask[row, rng.integer(0, seq - 1)] = True
+        mask[row, rng.integer(0, seq - 1)] = False
     return mask
 
 
@@ -152,17 +174,21 @@ def attention_properties(got, expected, *, reveal: bool) -> None:
         if (w < 0).any():
             raise Mismatch(f"{case}: weights has a negative entry ({w.min().item():.3g})")
         sums = w.sum(dim=1)
+        # a float32 softmax row sums to 1 within a few units of 6e-8 per position (seq <= 10
+        # here): 1e-5 is over 10x that, while a wrong normalisation is off by O(1)
         bad = (sums - 1).abs() > 1e-5
         if bad.any():
             row = int(bad.nonzero()[0])
             raise Mismatch(f"{case}: weights of batch row {row} sum to {sums[row].item():.6g}, not 1 "
                            "(softmax over the seq axis?)")
-        if mask is not None and (w[~mask] != 0).any():
-            row, pos = (int(i) for i in ((w != 0) & ~mask).nonzero()[0])
+        if mask is not None and (w[mask] != 0).any():
+            row, pos = (int(i) for i in ((w != 0) & mask).nonzero()[0])
             raise Mismatch(f"{case}: position {pos} of batch row {row} is masked but has weight "
                            f"{w[row, pos].item():.3g}, expected exactly 0")
         weighted = torch.einsum("bs,bsd->bd", w, keys.double())
         error = (context.double() - weighted).abs().max().item()
+        # float32 rounding of a weighted sum of <= 10 keys is ~1e-6 relative; 1e-4 leaves 100x
+        # room, and summing the projected keys instead is off by O(1)
         if error > 1e-4 * (1 + weighted.abs().max().item()):
             raise Mismatch(f"{case}: context is not sum_j weights_j * keys_j (max error {error:.3g}; "
                            "the raw keys are summed, not their projections)")
@@ -232,7 +258,9 @@ def attention(t, rng):
 @check("errors: unknown nonlinearity and a mask row with nothing to attend to raise ValueError")
 def errors(t, rng):
     module = attention_with(t, rng, 2, 3, 4)
-    mask = torch.ones(2, 5, dtype=torch.bool)
-    mask[1] = False
-    return [raises(t.RNNCell, 3, 4, "sigmoid"),
-            raises(module, rng.randn(2, 2), rng.randn(2, 5, 3), mask)]
+    mask = torch.zeros(3, 5, dtype=torch.bool)
+    mask[2] = True  # True = masked out: row 2 has nothing left to attend to
+    return [error_case("RNNCell(3, 4, 'sigmoid')", t.RNNCell, 3, 4, "sigmoid",
+                       names=["sigmoid", "tanh", "relu"]),
+            error_case("AdditiveAttention with mask row 2 all True", module, rng.randn(3, 2),
+                       rng.randn(3, 5, 3), mask, names=[2])]

@@ -3,7 +3,7 @@
 import torch
 
 from llmkit.checks import check
-from llmkit.probing import Rng, raises
+from llmkit.probing import Rng, error_case
 from llmkit.values import Mismatch, Near, exact, same
 
 INF = float("inf")
@@ -43,7 +43,7 @@ def softmax_random(t, rng):
 
 @check("softmax of logits like +-1000, 1e4 and -inf is finite and exact (subtract the max)")
 def softmax_large_logits(t, rng):
-    return t.softmax(torch.tensor(LARGE_LOGITS))
+    return t.softmax(rng.input(torch.tensor(LARGE_LOGITS)))
 
 
 @check("softmax agrees with torch.softmax", compare=against_torch_softmax)
@@ -62,7 +62,7 @@ def scores(t, rng):
 @check("context_vector: weighted sum of the input rows")
 def context(t, rng):
     x = inputs(rng, 6, 4)
-    weights = torch.softmax(rng.randn(6), dim=0)
+    weights = rng.input(torch.softmax(rng.randn(6), dim=0))  # computed here: handed over as float32
     return t.context_vector(weights, x)
 
 
@@ -78,9 +78,12 @@ def matrix_form(t, rng):
     return [context, weights, weights.sum(dim=-1)]
 
 
-@check("mismatched shapes raise ValueError")
+@check("mismatched shapes raise ValueError naming the shapes")
 def shape_errors(t, rng):
     x = inputs(rng, 5, 4)
-    return [raises(t.attention_scores, rng.randn(3), x),
-            raises(t.context_vector, rng.rand(4), x),
-            raises(t.self_attention_matrix, rng.randn(2, 5, 4))]
+    return [error_case("attention_scores(query (3,), inputs (5, 4))", t.attention_scores, rng.randn(3), x,
+                       names=[3, 4]),
+            error_case("context_vector(weights (7,), inputs (5, 4))", t.context_vector, rng.rand(7), x,
+                       names=[7, 5]),
+            error_case("self_attention_matrix(inputs (2, 6, 4))", t.self_attention_matrix, rng.randn(2, 6, 4),
+                       names=[2, 6, 4])]

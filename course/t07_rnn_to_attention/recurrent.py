@@ -66,7 +66,7 @@ def check_attention_inputs(query: torch.Tensor, keys: torch.Tensor, mask: torch.
         raise ValueError("AdditiveAttention: keys has no positions (seq=0): nothing to attend to")
     if mask is not None:
         if mask.dtype != torch.bool:
-            raise TypeError(f"AdditiveAttention: mask must be a bool tensor (True = may attend), "
+            raise TypeError(f"AdditiveAttention: mask must be a bool tensor (True = masked out), "
                             f"got dtype {mask.dtype}")
         if tuple(mask.shape) != (batch, seq):
             raise ValueError(f"AdditiveAttention: mask must have shape (batch={batch}, seq={seq}), "
@@ -210,13 +210,15 @@ class AdditiveAttention(nn.Module):
         """Attend: ``query (batch, query_dim)``, ``keys (batch, seq, key_dim)`` -> ``(context, weights)``.
 
         ``mask`` is ``None`` (attend everywhere) or a bool tensor ``(batch, seq)``
-        where ``True`` means "may attend". Masked positions get weight exactly 0.
+        where ``True`` means "masked out" (this course's convention everywhere;
+        PyTorch's ``scaled_dot_product_attention`` uses the opposite). Masked
+        positions get weight exactly 0.
 
         Returns:
             context: ``(batch, key_dim)``, ``sum_j weights[:, j] * keys[:, j]``;
             weights: ``(batch, seq)``, each row >= 0 and summing to 1.
 
-        A mask row with no ``True`` at all raises ``ValueError`` naming the row
+        A mask row that is ``True`` everywhere raises ``ValueError`` naming the row
         (its softmax would be 0/0). Other bad shapes: the given
         ``check_attention_inputs`` raises.
         """

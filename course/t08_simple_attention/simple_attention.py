@@ -22,9 +22,10 @@ def softmax(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     """Softmax of ``x`` along ``dim``: ``exp(x) / exp(x).sum(dim)``, numerically stable.
 
     ``x`` may have any shape; the result has the same shape and dtype, is
-    positive, and sums to 1 along ``dim``. ``x`` itself is left unchanged.
+    >= 0, and sums to 1 along ``dim``. ``x`` itself is left unchanged.
 
-    Write it from scratch (no ``torch.softmax`` / ``F.softmax``). Subtract the
+    Write it from scratch (no ``torch.softmax`` / ``F.softmax`` / ``Tensor.softmax``,
+    nor a ``log_softmax``). Subtract the
     maximum along ``dim`` before exponentiating, so that large logits such as
     ``1000`` or ``-1000`` give exact, finite results instead of ``inf / inf``.
 

@@ -26,7 +26,7 @@ import math
 import torch
 from torch import nn
 
-from course.t08_simple_attention import softmax
+from course.t08_simple_attention import softmax  # your own topic 08, or the reference when grading falls back
 
 
 def scaled_dot_product(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,

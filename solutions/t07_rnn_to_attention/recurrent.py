@@ -66,7 +66,7 @@ def check_attention_inputs(query: torch.Tensor, keys: torch.Tensor, mask: torch.
         raise ValueError("AdditiveAttention: keys has no positions (seq=0): nothing to attend to")
     if mask is not None:
         if mask.dtype != torch.bool:
-            raise TypeError(f"AdditiveAttention: mask must be a bool tensor (True = may attend), "
+            raise TypeError(f"AdditiveAttention: mask must be a bool tensor (True = masked out), "
                             f"got dtype {mask.dtype}")
         if tuple(mask.shape) != (batch, seq):
             raise ValueError(f"AdditiveAttention: mask must have shape (batch={batch}, seq={seq}), "
@@ -267,20 +267,22 @@ class AdditiveAttention(nn.Module):
         """Attend: ``query (batch, query_dim)``, ``keys (batch, seq, key_dim)`` -> ``(context, weights)``.
 
         ``mask`` is ``None`` (attend everywhere) or a bool tensor ``(batch, seq)``
-        where ``True`` means "may attend". Masked positions get weight exactly 0.
+        where ``True`` means "masked out" (this course's convention everywhere;
+        PyTorch's ``scaled_dot_product_attention`` uses the opposite). Masked
+        positions get weight exactly 0.
 
         Returns:
             context: ``(batch, key_dim)``, ``sum_j weights[:, j] * keys[:, j]``;
             weights: ``(batch, seq)``, each row >= 0 and summing to 1.
 
-        A mask row with no ``True`` at all raises ``ValueError`` naming the row
+        A mask row that is ``True`` everywhere raises ``ValueError`` naming the row
         (its softmax would be 0/0). Other bad shapes: the given
         ``check_attention_inputs`` raises.
         """
         check_attention_inputs(query, keys, mask, self.query_dim, self.key_dim)
         ### BEGIN SOLUTION
         if mask is not None:
-            empty = (~mask.any(dim=1)).nonzero().flatten()
+            empty = mask.all(dim=1).nonzero().flatten()
             if len(empty):
                 raise ValueError(f"AdditiveAttention: mask row {empty[0].item()} masks every "
                                  "position - there is nothing left to attend to")
@@ -290,7 +292,7 @@ class AdditiveAttention(nn.Module):
         scores = self.score(torch.tanh(q.unsqueeze(1) + k)).squeeze(-1)  # (batch, seq)
         if mask is not None:
             # exp(-inf) = 0: masked positions get exactly zero weight.
-            scores = scores.masked_fill(~mask, float("-inf"))
+            scores = scores.masked_fill(mask, float("-inf"))
         weights = torch.softmax(scores, dim=-1)
         context = (weights.unsqueeze(-1) * keys).sum(dim=1)  # (batch, key_dim)
         return context, weights

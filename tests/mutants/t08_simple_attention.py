@@ -25,4 +25,15 @@ MUTANTS = [
      "matrix form returns the raw scores as weights"),
     (F, "    return inputs @ query\n", "    return inputs @ query / query.shape[0] ** 0.5\n",
      "scores scaled by sqrt(d) (that is topic 09, not here)"),
+    # planted for the checks added with the README promises
+    (F, "    return exps / exps.sum(dim=dim, keepdim=True)\n", "    return torch.softmax(x, dim=dim)\n",
+     "softmax calls torch.softmax instead of computing it"),
+    (F, "exps = torch.exp(shifted)", "exps = torch.exp(shifted.double())",
+     "softmax returns float64 whatever the input dtype"),
+    (F, "shifted = x - x.amax(dim=dim, keepdim=True)", "shifted = x.sub_(x.amax(dim=dim, keepdim=True))",
+     "softmax shifts its input in place"),
+    (F, "row = softmax(attention_scores(query, inputs), dim=-1)", "row = softmax(inputs @ query, dim=-1)",
+     "loop form computes the scores inline instead of calling attention_scores"),
+    (F, 'f"to match inputs {tuple(inputs.shape)}, got {tuple(query.shape)}")', '"to match inputs")',
+     "attention_scores error does not name the query's shape"),
 ]

@@ -24,7 +24,8 @@ MUTANTS = [
      "getattr(v1, name).copy_(getattr(v2, name).weight.reshape(getattr(v1, name).shape))",
      "transfer without transpose (reshaped instead)"),
     (F, "getattr(v1, name).copy_(getattr(v2, name).weight.T)",
-     "getattr(v1, name).copy_(getattr(v2, name).weight.T * 1.0 if name != 'W_value' else getattr(v2, 'W_key').weight.T)",
+     "getattr(v1, name).copy_(getattr(v2, name).weight.T * 1.0 if name != 'W_value' "
+     "else getattr(v2, 'W_key').weight.T)",
      "transfer copies W_key into W_value"),
     (F, "keys = x @ self.W_key", "keys = x @ self.W_query", "V1 uses W_query for the keys"),
     (F, "context, _ = scaled_dot_product(self.W_query(x), self.W_key(x), self.W_value(x))",
@@ -32,4 +33,15 @@ MUTANTS = [
      "V2 swaps queries and keys"),
     (F, "self.W_value = nn.Linear(d_in, d_out, bias=qkv_bias)",
      "self.W_value = nn.Linear(d_in, d_out, bias=False)", "qkv_bias ignored for W_value"),
+    # planted for the checks added with the README promises
+    (F, "getattr(v1, name).copy_(getattr(v2, name).weight.T)",
+     "setattr(v1, name, nn.Parameter(getattr(v2, name).weight.T.clone()))",
+     "transfer replaces V1's parameters instead of copying into them in place"),
+    (F, "if tuple(source.T.shape) != tuple(target.shape):", "if False:",
+     "transfer does not check sizes (copy_ then raises RuntimeError, not ValueError)"),
+    (F, "def scaled_dot_product(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,\n",
+     "def scaled_dot_product(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *,\n",
+     "scaled_dot_product's mask made keyword-only (topic 10 passes it positionally)"),
+    (F, "queries = x @ self.W_query  #", "queries = x @ self.W_query * (self.d_out / self.d_in) ** 0.5  #",
+     "V1 scales the scores by sqrt(d_in) instead of sqrt(d_k) = sqrt(d_out)"),
 ]

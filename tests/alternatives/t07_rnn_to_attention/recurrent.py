@@ -67,7 +67,7 @@ def check_attention_inputs(query: torch.Tensor, keys: torch.Tensor, mask: torch.
         raise ValueError("AdditiveAttention: keys has no positions (seq=0): nothing to attend to")
     if mask is not None:
         if mask.dtype != torch.bool:
-            raise TypeError(f"AdditiveAttention: mask must be a bool tensor (True = may attend), "
+            raise TypeError(f"AdditiveAttention: mask must be a bool tensor (True = masked out), "
                             f"got dtype {mask.dtype}")
         if tuple(mask.shape) != (batch, seq):
             raise ValueError(f"AdditiveAttention: mask must have shape (batch={batch}, seq={seq}), "
@@ -271,22 +271,22 @@ class AdditiveAttention(nn.Module):
         """Attend: ``query (batch, query_dim)``, ``keys (batch, seq, key_dim)`` -> ``(context, weights)``.
 
         ``mask`` is ``None`` (attend everywhere) or a bool tensor ``(batch, seq)``
-        where ``True`` means "may attend". Masked positions get weight exactly 0.
+        where ``True`` means "masked out". Masked positions get weight exactly 0.
 
         Returns:
             context: ``(batch, key_dim)``, ``sum_j weights[:, j] * keys[:, j]``;
             weights: ``(batch, seq)``, each row >= 0 and summing to 1.
 
-        A mask row with no ``True`` at all raises ``ValueError`` naming the row
+        A mask row that is ``True`` everywhere raises ``ValueError`` naming the row
         (its softmax would be 0/0). Other bad shapes: the given
         ``check_attention_inputs`` raises.
         """
         n_rows, _ = check_attention_inputs(query, keys, mask, self.query_dim, self.key_dim)
         if mask is not None:
-            allowed_per_row = mask.sum(dim=1).tolist()
+            allowed_per_row = (~mask).sum(dim=1).tolist()
             for row in range(n_rows):
                 if allowed_per_row[row] == 0:
-                    raise ValueError(f"batch row {row} of the mask is all False: "
+                    raise ValueError(f"batch row {row} of the mask is all True: "
                                      "no key may be attended to")
         projected_keys = self.key_proj(keys)                     # (batch, seq, hidden)
         projected_query = self.query_proj(query)[:, None, :]     # (batch, 1, hidden)
@@ -294,7 +294,7 @@ class AdditiveAttention(nn.Module):
         v = self.score.weight[0]                                  # (hidden,)
         logits = torch.einsum("bsh,h->bs", energy, v)            # (batch, seq)
         if mask is not None:
-            logits = torch.where(mask, logits, torch.full_like(logits, -math.inf))
+            logits = torch.where(mask, torch.full_like(logits, -math.inf), logits)
         attn = logits.softmax(dim=1)
         context = torch.bmm(attn.unsqueeze(1), keys).squeeze(1)  # (batch, key_dim)
         return context, attn
