@@ -48,8 +48,15 @@ def normalize(text: str) -> str:
 
 
 def _clauses(text: str) -> list[str]:
-    """Sentences and ``;``-separated clauses of ``text`` (abbreviations do not end one)."""
-    protected = text
+    """Sentences and ``;``-separated clauses of ``text`` (abbreviations and code spans such as
+    ```x . y``` do not end one)."""
+    spans: list[str] = []
+
+    def hide(match: re.Match) -> str:
+        spans.append(match.group(0))
+        return f"\x01{len(spans) - 1}\x01"
+
+    protected = re.sub(r"`[^`]*`", hide, text)
     for i, abbreviation in enumerate(_ABBREVIATIONS):
         protected = protected.replace(abbreviation, f"\0{i}\0")
     parts = re.split(r"(?<=[.;!?])\s+(?=\S)", protected)
@@ -57,6 +64,7 @@ def _clauses(text: str) -> list[str]:
     for part in parts:
         for i, abbreviation in enumerate(_ABBREVIATIONS):
             part = part.replace(f"\0{i}\0", abbreviation)
+        part = re.sub("\x01(\\d+)\x01", lambda m: spans[int(m.group(1))], part)
         part = normalize(part)
         if part.strip(" .;"):
             out.append(part)

@@ -18,3 +18,4 @@ def test_every_readme_promise_has_a_hidden_check(topic):
 def test_clauses_split_sentences_and_semicolons_but_not_abbreviations():
     assert _clauses("Returns ids, e.g. `[1, 2]`. Raises `ValueError`; never `None`.") == [
         "Returns ids, e.g. `[1, 2]`.", "Raises `ValueError`;", "never `None`."]
+    assert _clauses("Scores are `q . k; scaled`. Then more.") == ["Scores are `q . k; scaled`.", "Then more."]
