@@ -5,66 +5,60 @@ from __future__ import annotations
 import torch
 
 from llmkit.attention_probes import (
-    dropped_weights,
+    check_train_output,
+    dropout_inputs,
     future_probe,
     head_blocks_compare,
+    head_ratios,
     no_future_compare,
     wrapper_shapes,
 )
 from llmkit.checks import check
 from llmkit.probing import Rng, error_case, load_params
-from llmkit.values import Mismatch
 
 
-def wrapper_with(t, rng: Rng, d_in: int, d_head: int, context_length: int, num_heads: int,
+def wrapper_with(t, rng: Rng, d_in: int, head_dim: int, context_length: int, num_heads: int,
                  dropout: float = 0.0, qkv_bias: bool = False, params: dict | None = None):
     """A learner's wrapper with every head's parameters overwritten by given (distinct) values."""
-    module = t.MultiHeadAttentionWrapper(d_in, d_head, context_length, dropout, num_heads, qkv_bias=qkv_bias)
+    module = t.MultiHeadAttentionWrapper(d_in, head_dim, context_length, dropout, num_heads, qkv_bias=qkv_bias)
     if params is None:
-        params = rng.params(wrapper_shapes(d_in, d_head, num_heads, qkv_bias))
+        params = rng.params(wrapper_shapes(d_in, head_dim, num_heads, qkv_bias))
     return load_params(module, params, "t11 MultiHeadAttentionWrapper")
 
 
-
-def wrapper_dropout_probe(t, rng: Rng, batch: int, seq: int, d_in: int, d_head: int, num_heads: int,
+def wrapper_dropout_probe(t, rng: Rng, batch: int, seq: int, d_in: int, head_dim: int, num_heads: int,
                           p: float) -> dict:
     """Train-mode wrapper with zero query/key weights: per-head ratios used/undropped weight.
 
-    Returns ``{"p", "ratio"}`` with ratio ``(batch * num_heads, seq, seq)``; see topic 10's
-    ``uniform_dropout_probe`` (``d_in, d_head >= seq``).
+    Returns ``{"p", "ratio"}`` with ratio ``(batch * num_heads, seq, seq)``; see
+    ``llmkit.attention_probes.dropout_inputs`` (``seq <= d_in <= head_dim``).
     """
     params, values = {}, []
-    x = rng.randn(batch, seq, d_in)
-    for h in range(num_heads):
-        w_value = rng.randn(d_head, d_in, scale=0.5)
-        params.update({f"heads.{h}.W_query.weight": torch.zeros(d_head, d_in),
-                       f"heads.{h}.W_key.weight": torch.zeros(d_head, d_in),
+    x, w_values = dropout_inputs(rng, batch, seq, d_in, head_dim, num_heads)
+    for h, w_value in enumerate(w_values):
+        params.update({f"heads.{h}.W_query.weight": torch.zeros(head_dim, d_in),
+                       f"heads.{h}.W_key.weight": torch.zeros(head_dim, d_in),
                        f"heads.{h}.W_value.weight": w_value})
-        values.append(x @ w_value.T)
-    module = wrapper_with(t, rng, d_in, d_head, seq, num_heads, dropout=p, params=params)
+        values.append(x @ w_value.T)  # head h's values, computed here from the given inputs
+    module = wrapper_with(t, rng, d_in, head_dim, seq, num_heads, dropout=p, params=params)
     module.train()
     out = module(x)
-    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (batch, seq, num_heads * d_head):
-        raise Mismatch(f"train-mode output shape {tuple(getattr(out, 'shape', ()))}, "
-                       f"expected {(batch, seq, num_heads * d_head)}")
-    undropped = 1.0 / torch.arange(1, seq + 1, dtype=torch.float64).view(seq, 1)
-    ratios = [dropped_weights(block.detach(), v) / undropped
-              for block, v in zip(out.chunk(num_heads, dim=-1), values)]
-    return {"p": p, "ratio": torch.cat(ratios, dim=0).float()}
+    check_train_output(out, (batch, seq, num_heads * head_dim))
+    return {"p": p, "ratio": head_ratios(out, values)}
 
 
-@check("parameters are heads.{h}.W_query/W_key/W_value.weight (d_out, d_in), one set per head")
+@check("parameters are heads.{h}.W_query/W_key/W_value.weight (head_dim, d_in), one set per head")
 def layout(t, rng):
     module = t.MultiHeadAttentionWrapper(4, 3, 5, 0.0, 3)
     biased = t.MultiHeadAttentionWrapper(2, 2, 3, 0.1, 2, qkv_bias=True)
     return [{name: list(p.shape) for name, p in m.named_parameters()} for m in (module, biased)]
 
 
-@check("output shape is (batch, seq, num_heads * d_out)")
+@check("output shape is (batch, seq, num_heads * head_dim)")
 def output_shape(t, rng):
     shapes = []
-    for d_in, d_head, heads, seq in ((4, 3, 2, 5), (3, 2, 4, 1), (6, 5, 1, 3)):
-        module = wrapper_with(t, rng, d_in, d_head, 6, heads)
+    for d_in, head_dim, num_heads, seq in ((4, 3, 2, 5), (3, 2, 4, 1), (6, 5, 1, 3)):
+        module = wrapper_with(t, rng, d_in, head_dim, 6, num_heads)
         shapes.append(list(module(rng.randn(2, seq, d_in)).shape))
     return shapes
 

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from llmkit.attention_probes import (
+    disagree,
     future_probe,
     no_future_compare,
     projection_shapes,
@@ -48,11 +49,11 @@ def sdpa_reference(params: dict, x: torch.Tensor, num_heads: int) -> torch.Tenso
     """
     batch, seq, _ = x.shape
 
-    def heads(name):
+    def split(name):
         projected = linear(x, params, name)
         return projected.view(batch, seq, num_heads, -1).transpose(1, 2)
 
-    context = F.scaled_dot_product_attention(heads("W_query"), heads("W_key"), heads("W_value"), is_causal=True)
+    context = F.scaled_dot_product_attention(split("W_query"), split("W_key"), split("W_value"), is_causal=True)
     return linear(context.transpose(1, 2).reshape(batch, seq, -1), params, "out_proj")
 
 
@@ -72,40 +73,55 @@ def params_of(module) -> dict:
     return {name: p.detach().clone() for name, p in module.named_parameters()}
 
 
-def wrapper_to_fused_probe(t, rng: Rng, d_in: int, d_head: int, context: int, heads: int,
+def wrapper_to_fused_probe(t, rng: Rng, d_in: int, head_dim: int, context: int, num_heads: int,
                            qkv_bias: bool, batch: int = 2) -> dict:
-    """A wrapper with given weights, mapped by ``wrapper_to_fused``: both outputs and the fused weights."""
-    wrapper = wrapper_class()(d_in, d_head, context, 0.0, heads, qkv_bias=qkv_bias)
-    load_params(wrapper, rng.params(wrapper_shapes(d_in, d_head, heads, qkv_bias)), "t11 MultiHeadAttentionWrapper")
+    """A wrapper with given weights, mapped by ``wrapper_to_fused``: both outputs, the fused weights and mask."""
+    wrapper = wrapper_class()(d_in, head_dim, context, 0.0, num_heads, qkv_bias=qkv_bias)
+    load_params(wrapper, rng.params(wrapper_shapes(d_in, head_dim, num_heads, qkv_bias)),
+                "t11 MultiHeadAttentionWrapper")
     x = rng.randn(batch, rng.integer(1, context), d_in)
     fused = t.wrapper_to_fused(wrapper)
     fused.eval()
-    return {"wrapper": wrapper(x), "fused": fused(x), "fused_parameters": params_of(fused)}
+    return {"wrapper": wrapper(x), "fused": fused(x), "fused_parameters": params_of(fused),
+            "fused_buffers": contract_buffers(fused, ["mask"])}
 
 
-def fused_to_wrapper_probe(t, rng: Rng, d_in: int, d_out: int, context: int, heads: int,
+def fused_to_wrapper_probe(t, rng: Rng, d_in: int, d_out: int, context: int, num_heads: int,
                            qkv_bias: bool, batch: int = 2) -> dict:
     """A fused module with given weights (random out_proj), mapped by ``fused_to_wrapper``.
 
     ``out_proj(wrapper(x))`` is computed here with the given out_proj weights;
     it must equal ``mha(x)``.
     """
-    mha, params = mha_with(t, rng, d_in, d_out, context, heads, qkv_bias=qkv_bias)
+    mha, params = mha_with(t, rng, d_in, d_out, context, num_heads, qkv_bias=qkv_bias)
     x = rng.randn(batch, rng.integer(1, context), d_in)
     wrapper = t.fused_to_wrapper(mha)
     wrapper.eval()
     return {"mha": mha(x), "out_proj_of_wrapper": linear(wrapper(x), params, "out_proj"),
-            "wrapper_parameters": params_of(wrapper)}
+            "wrapper_parameters": params_of(wrapper), "wrapper_buffers": contract_buffers(wrapper, ["mask"])}
 
 
 def mapping_compare(got, expected, *, reveal: bool) -> None:
-    """Both outputs equal (the mapping preserves the function), then everything equals the reference."""
+    """Both outputs agree (the mapping preserves the function), then everything equals the reference.
+
+    "Agree" is judged with the exact answers' tolerance: both outputs have the
+    same exact answer, so they may differ only by the rounding each is allowed
+    (``llmkit.attention_probes.disagree``). A list is judged item by item.
+    """
+    if isinstance(expected, list):
+        if not isinstance(got, list) or len(got) != len(expected):
+            raise Mismatch(f"expected a list of {len(expected)} results")
+        for g, e in zip(got, expected):
+            mapping_compare(g, e, reveal=reveal)
+        return
     if not isinstance(got, dict) or set(got) != set(expected):
         raise Mismatch(f"expected a dict with keys {sorted(expected)}")
     first, second = ("wrapper", "fused") if "wrapper" in expected else ("mha", "out_proj_of_wrapper")
     a, b = got[first], got[second]
-    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.shape == b.shape:
-        if not torch.allclose(a.double(), b.double(), rtol=1e-4, atol=1e-5):
+    if (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.shape == b.shape
+            and tuple(a.shape) == tuple(expected[first].shape)):
+        apart = disagree(a, b, expected[first], expected[second])
+        if bool(apart.any()):
             raise Mismatch(f"after the weight mapping, {first} and {second} differ by up to "
                            f"{(a.double() - b.double()).abs().max().item():.3g}: the mapping does not "
                            "preserve the computation (head order? out_proj?)")
@@ -115,7 +131,7 @@ def mapping_compare(got, expected, *, reveal: bool) -> None:
 # ----------------------------------------------------------------------------- checks
 
 
-@check("split_heads: (batch, seq, d) -> (batch, heads, seq, d/heads); merge_heads undoes it")
+@check("split_heads: (batch, seq, d) -> (batch, num_heads, seq, d / num_heads); merge_heads undoes it")
 def split_merge(t, rng):
     x = torch.arange(2 * 3 * 6, dtype=torch.float32).view(2, 3, 6)
     split = t.split_heads(x, 3)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+# resolves to your own topic 09 (or to the reference when grading falls back; see llmkit/resolver.py)
 from course.t09_qkv_attention import scaled_dot_product
 
 
@@ -82,7 +83,8 @@ class CausalAttention(nn.Module):
         the ``mask`` buffer and topic 09's ``scaled_dot_product``.
 
         Errors: ``x`` not of shape ``(batch, seq, d_in)`` -> ``ValueError``;
-        ``seq > context_length`` -> ``ValueError`` naming both numbers.
+        ``seq > context_length`` (``context_length + 1`` already) -> ``ValueError``
+        naming both numbers.
         """
         raise NotImplementedError('t10 CausalAttention.attention_weights: not implemented yet - write it in course/t10_causal_attention/causal_attention.py')
 

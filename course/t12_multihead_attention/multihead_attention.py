@@ -8,8 +8,8 @@ we only have to *view* the last axis as ``(num_heads, head_dim)`` and move the
 head axis in front of the sequence axis - then one batched matrix product
 computes every head's scores at once::
 
-    (batch, seq, d_out) --view--> (batch, seq, heads, head_dim)
-                        --transpose(1, 2)--> (batch, heads, seq, head_dim)
+    (batch, seq, d_out) --view--> (batch, seq, num_heads, head_dim)
+                        --transpose(1, 2)--> (batch, num_heads, seq, head_dim)
 
 After attention, the same two steps in reverse merge the heads back into
 ``(batch, seq, d_out)``, and a final linear layer ``out_proj`` mixes the heads'
@@ -26,15 +26,17 @@ import math
 import torch
 from torch import nn
 
+# resolves to your own topic 10 (or to the reference when grading falls back; see llmkit/resolver.py)
 from course.t10_causal_attention import causal_mask
+# resolves to your own topic 11 (or to the reference when grading falls back; see llmkit/resolver.py)
 from course.t11_multihead_wrapper import MultiHeadAttentionWrapper
 
 
 def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
     """``(batch, seq, d)`` -> ``(batch, num_heads, seq, d // num_heads)``.
 
-    Features ``h * head_dim .. (h + 1) * head_dim - 1`` of every position go to
-    head ``h``. Use ``view`` (or ``reshape``) and ``transpose`` - a plain
+    Features ``h * head_dim`` to ``(h + 1) * head_dim - 1`` of every position go
+    to head ``h``. Use ``view`` (or ``reshape``) and ``transpose`` - a plain
     ``view(batch, num_heads, seq, head_dim)`` would mix positions into heads.
     ``d`` not divisible by ``num_heads`` -> ``ValueError`` naming both.
     """
@@ -42,10 +44,10 @@ def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
 
 
 def merge_heads(x: torch.Tensor) -> torch.Tensor:
-    """Inverse of :func:`split_heads`: ``(batch, heads, seq, head_dim)`` -> ``(batch, seq, heads * head_dim)``.
+    """Inverse of :func:`split_heads`: ``(batch, num_heads, seq, head_dim)`` -> ``(batch, seq, num_heads * head_dim)``.
 
-    Head ``h`` fills features ``h * head_dim .. (h + 1) * head_dim - 1``, so the
-    result is the heads concatenated in order, as in topic 11.
+    Head ``h`` fills features ``h * head_dim`` to ``(h + 1) * head_dim - 1``, so
+    the result is the heads concatenated in order, as in topic 11.
     """
     raise NotImplementedError('t12 merge_heads: not implemented yet - write it in course/t12_multihead_attention/multihead_attention.py')
 
@@ -53,10 +55,13 @@ def merge_heads(x: torch.Tensor) -> torch.Tensor:
 class MultiHeadAttention(nn.Module):
     """Fused causal multi-head attention with an output projection.
 
+    ``d_out`` is the layer's *total* width, ``num_heads * head_dim`` (topic 11's
+    wrapper took one head's width, ``head_dim``, instead).
+
     Submodules and buffers (names are part of the contract; GPT-2's weights are
     loaded into them later):
         W_query, W_key, W_value: ``nn.Linear(d_in, d_out, bias=qkv_bias)``;
-            rows ``h * head_dim .. (h + 1) * head_dim - 1`` of each weight belong to head ``h``.
+            rows ``h * head_dim`` to ``(h + 1) * head_dim - 1`` of each weight belong to head ``h``.
         out_proj: ``nn.Linear(d_out, d_out)`` (always with a bias).
         dropout: ``nn.Dropout(dropout)`` on the attention weights.
         mask: buffer ``causal_mask(context_length)`` from topic 10, bool
@@ -89,7 +94,8 @@ class MultiHeadAttention(nn.Module):
         scaling and masking here yourself (``torch.softmax`` is fine).
 
         Errors: ``x`` not ``(batch, seq, d_in)`` -> ``ValueError``;
-        ``seq > context_length`` -> ``ValueError`` naming both numbers.
+        ``seq > context_length`` (``context_length + 1`` already) -> ``ValueError``
+        naming both numbers.
         """
         raise NotImplementedError('t12 MultiHeadAttention.attention_weights: not implemented yet - write it in course/t12_multihead_attention/multihead_attention.py')
 
@@ -109,9 +115,9 @@ class MultiHeadAttention(nn.Module):
 def wrapper_to_fused(wrapper: MultiHeadAttentionWrapper) -> MultiHeadAttention:
     """A ``MultiHeadAttention`` computing exactly what ``wrapper`` computes.
 
-    With ``H = len(wrapper.heads)`` heads of size ``d_head`` (topic 11's ``d_out``)::
+    With ``H = len(wrapper.heads)`` heads of size ``head_dim``::
 
-        W_query.weight = cat([heads[h].W_query.weight for h in range(H)], dim=0)   # (H*d_head, d_in)
+        W_query.weight = cat([heads[h].W_query.weight for h in range(H)], dim=0)   # (H*head_dim, d_in)
 
     and the same for ``W_key``, ``W_value`` and, when present, their biases
     (concatenated in head order). ``out_proj`` is the identity with a zero bias,
@@ -131,7 +137,7 @@ def fused_to_wrapper(mha: MultiHeadAttention) -> MultiHeadAttentionWrapper:
 
     for any ``out_proj`` (when ``out_proj`` is the identity with zero bias, the
     wrapper alone equals ``mha``). Head ``h`` gets rows
-    ``h * head_dim .. (h + 1) * head_dim - 1`` of ``W_query.weight``,
+    ``h * head_dim`` to ``(h + 1) * head_dim - 1`` of ``W_query.weight``,
     ``W_key.weight``, ``W_value.weight`` (and of their biases, if any). The
     wrapper has ``mha.num_heads`` heads of size ``mha.head_dim``, and ``mha``'s
     ``d_in``, ``context_length``, dropout rate and ``qkv_bias``. Returns a new

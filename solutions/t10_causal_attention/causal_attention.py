@@ -26,6 +26,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+# resolves to your own topic 09 (or to the reference when grading falls back; see llmkit/resolver.py)
 from course.t09_qkv_attention import scaled_dot_product
 
 
@@ -96,7 +97,8 @@ class CausalAttention(nn.Module):
         the ``mask`` buffer and topic 09's ``scaled_dot_product``.
 
         Errors: ``x`` not of shape ``(batch, seq, d_in)`` -> ``ValueError``;
-        ``seq > context_length`` -> ``ValueError`` naming both numbers.
+        ``seq > context_length`` (``context_length + 1`` already) -> ``ValueError``
+        naming both numbers.
         """
         ### BEGIN SOLUTION
         if x.dim() != 3 or x.shape[-1] != self.d_in:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+# resolves to your own topic 10 (or to the reference when grading falls back; see llmkit/resolver.py)
 from course.t10_causal_attention import CausalAttention
 
 
@@ -26,24 +27,24 @@ class MultiHeadAttentionWrapper(nn.Module):
 
     Submodules (names are part of the contract):
         heads: ``nn.ModuleList`` of ``num_heads`` topic-10
-            ``CausalAttention(d_in, d_out, context_length, dropout, qkv_bias)``,
-            so the parameters are ``heads.0.W_query.weight`` ``(d_out, d_in)``,
+            ``CausalAttention(d_in, head_dim, context_length, dropout, qkv_bias)``,
+            so the parameters are ``heads.0.W_query.weight`` ``(head_dim, d_in)``,
             ``heads.0.W_key.weight``, ..., ``heads.{num_heads-1}.W_value.weight``
-            (plus ``.bias`` ``(d_out,)`` of each when ``qkv_bias``).
+            (plus ``.bias`` ``(head_dim,)`` of each when ``qkv_bias``).
 
-    Note that ``d_out`` is the size of *one* head: ``forward`` returns
-    ``(batch, seq, num_heads * d_out)``.
+    ``head_dim`` is the size of *one* head (topic 10's ``d_out``): ``forward``
+    returns ``(batch, seq, num_heads * head_dim)``.
     """
 
-    def __init__(self, d_in: int, d_out: int, context_length: int, dropout: float,
+    def __init__(self, d_in: int, head_dim: int, context_length: int, dropout: float,
                  num_heads: int, qkv_bias: bool = False):
-        """Create ``heads``: ``num_heads`` independent ``CausalAttention`` modules.
+        """Create ``heads``: ``num_heads`` independent ``CausalAttention(d_in, head_dim, ...)`` modules.
 
         ``num_heads`` below 1 -> ``ValueError``.
         """
         super().__init__()
         self.d_in = d_in
-        self.d_out = d_out
+        self.head_dim = head_dim
         self.num_heads = num_heads
         ### BEGIN SOLUTION
         if num_heads < 1:
@@ -51,19 +52,20 @@ class MultiHeadAttentionWrapper(nn.Module):
         # nn.ModuleList (not a Python list) registers every head as a submodule,
         # so its parameters are seen by .parameters(), .to() and the state_dict.
         self.heads = nn.ModuleList(
-            CausalAttention(d_in, d_out, context_length, dropout=dropout, qkv_bias=qkv_bias)
+            CausalAttention(d_in, head_dim, context_length, dropout=dropout, qkv_bias=qkv_bias)
             for _ in range(num_heads)
         )
         ### END SOLUTION
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``(batch, seq, d_in)`` -> ``(batch, seq, num_heads * d_out)``.
+        """``(batch, seq, d_in)`` -> ``(batch, seq, num_heads * head_dim)``.
 
-        Head ``h``'s context vectors fill features ``h * d_out .. (h + 1) * d_out - 1``
-        of the output: heads concatenated in order along the last axis.
+        Head ``h``'s context vectors fill features ``h * head_dim`` to
+        ``(h + 1) * head_dim - 1`` of the output: heads concatenated in order
+        along the last axis.
         """
         ### BEGIN SOLUTION
-        # Each head sees the full input and returns (batch, seq, d_out).
+        # Each head sees the full input and returns (batch, seq, head_dim).
         return torch.cat([head(x) for head in self.heads], dim=-1)
         ### END SOLUTION
 
@@ -72,4 +74,4 @@ class MultiHeadAttentionWrapper(nn.Module):
         return torch.stack([head.attention_weights(x) for head in self.heads], dim=1)
 
     def extra_repr(self) -> str:
-        return f"num_heads={self.num_heads}, d_in={self.d_in}, d_out per head={self.d_out}"
+        return f"num_heads={self.num_heads}, d_in={self.d_in}, head_dim={self.head_dim}"

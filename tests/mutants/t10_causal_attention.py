@@ -31,4 +31,11 @@ MUTANTS = [
      "too-long sequences not rejected with a clear error"),
     (F, "self.dropout = nn.Dropout(dropout)", "self.dropout = nn.Dropout(0.1)",
      "dropout rate fixed instead of the argument"),
+    (F, "        if seq > self.context_length:\n", "        if seq > self.context_length + 1:\n",
+     "length check off by one: context_length + 1 tokens get past it and fail later with a RuntimeError"),
+    (F, "if x.dim() != 3 or x.shape[-1] != self.d_in:", "if x.dim() != 3:",
+     "input width not checked: a wrong d_in fails inside nn.Linear with a RuntimeError"),
+    (F, "self.dropout = nn.Dropout(dropout)",
+     "self.dropout = lambda weights: nn.functional.dropout(weights, dropout, self.training)",
+     "dropout kept as a function, not an nn.Dropout submodule (topic 12 reads a head's dropout.p)"),
 ]

@@ -4,10 +4,10 @@ F = "multihead_wrapper.py"
 CAT = "return torch.cat([head(x) for head in self.heads], dim=-1)"
 
 HEADS = ("        self.heads = nn.ModuleList(\n"
-         "            CausalAttention(d_in, d_out, context_length, dropout=dropout, qkv_bias=qkv_bias)\n"
+         "            CausalAttention(d_in, head_dim, context_length, dropout=dropout, qkv_bias=qkv_bias)\n"
          "            for _ in range(num_heads)\n"
          "        )")
-ONE_HEAD = "        first = CausalAttention(d_in, d_out, context_length, dropout=dropout, qkv_bias=qkv_bias)\n"
+ONE_HEAD = "        first = CausalAttention(d_in, head_dim, context_length, dropout=dropout, qkv_bias=qkv_bias)\n"
 
 MUTANTS = [
     (F, HEADS, ONE_HEAD + "        self.heads = nn.ModuleList(__import__('copy').deepcopy(first) for _ in range(num_heads))",
@@ -24,12 +24,13 @@ MUTANTS = [
      "the first head repeated"),
     (F, "self.heads = nn.ModuleList(", "self.heads = list(",
      "heads kept in a Python list: parameters not registered"),
-    (F, "CausalAttention(d_in, d_out, context_length, dropout=dropout, qkv_bias=qkv_bias)",
-     "CausalAttention(d_in, d_out // num_heads, context_length, dropout=dropout, qkv_bias=qkv_bias)",
-     "each head given d_out // num_heads features"),
-    (F, "CausalAttention(d_in, d_out, context_length, dropout=dropout, qkv_bias=qkv_bias)",
-     "CausalAttention(d_in, d_out, context_length, qkv_bias=qkv_bias)", "dropout not passed to the heads"),
-    (F, "CausalAttention(d_in, d_out, context_length, dropout=dropout, qkv_bias=qkv_bias)",
-     "CausalAttention(d_in, d_out, context_length, dropout=dropout)", "qkv_bias not passed to the heads"),
+    (F, "CausalAttention(d_in, head_dim, context_length, dropout=dropout, qkv_bias=qkv_bias)",
+     "CausalAttention(d_in, head_dim // num_heads, context_length, dropout=dropout, qkv_bias=qkv_bias)",
+     "each head given head_dim // num_heads features (head_dim read as the total width)"),
+    (F, "CausalAttention(d_in, head_dim, context_length, dropout=dropout, qkv_bias=qkv_bias)",
+     "CausalAttention(d_in, head_dim, context_length, qkv_bias=qkv_bias)", "dropout not passed to the heads"),
+    (F, "CausalAttention(d_in, head_dim, context_length, dropout=dropout, qkv_bias=qkv_bias)",
+     "CausalAttention(d_in, head_dim, context_length, dropout=dropout)", "qkv_bias not passed to the heads"),
     (F, "        if num_heads < 1:\n", "        if num_heads < 0:\n", "num_heads=0 accepted"),
+    (F, "        if num_heads < 1:\n", "        if num_heads <= 1:\n", "a single head rejected (off by one)"),
 ]

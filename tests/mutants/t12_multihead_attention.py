@@ -2,9 +2,9 @@
 
 F = "multihead_attention.py"
 SPLIT = "return x.view(batch, seq, num_heads, d // num_heads).transpose(1, 2)"
-MERGE = "return x.transpose(1, 2).contiguous().view(batch, seq, heads * head_dim)"
+MERGE = "return x.transpose(1, 2).contiguous().view(batch, seq, num_heads * head_dim)"
 MASK = 'self.register_buffer("mask", causal_mask(context_length), persistent=False)'
-FORWARD = ("        weights = self.dropout(self.attention_weights(x))  # (batch, heads, seq, seq)\n"
+FORWARD = ("        weights = self.dropout(self.attention_weights(x))  # (batch, num_heads, seq, seq)\n"
            "        values = split_heads(self.W_value(x), self.num_heads)")
 
 MUTANTS = [
@@ -19,13 +19,13 @@ MUTANTS = [
     (F, FORWARD, "        weights = self.attention_weights(x)\n"
                  "        values = split_heads(self.dropout(self.W_value(x)), self.num_heads)",
      "dropout applied to the values instead of the weights"),
-    (F, MERGE, "return x.flip(1).transpose(1, 2).contiguous().view(batch, seq, heads * head_dim)",
+    (F, MERGE, "return x.flip(1).transpose(1, 2).contiguous().view(batch, seq, num_heads * head_dim)",
      "heads merged in reversed order"),
     (F, SPLIT, "return x.view(batch, num_heads, seq, d // num_heads)",
      "view without transpose: positions mixed into heads"),
     (F, SPLIT, "return x.view(batch, seq, d // num_heads, num_heads).permute(0, 3, 1, 2)",
      "heads take every num_heads-th feature instead of a contiguous block"),
-    (F, MERGE, "return x.contiguous().view(batch, seq, heads * head_dim)",
+    (F, MERGE, "return x.contiguous().view(batch, seq, num_heads * head_dim)",
      "transpose(1, 2) missing before merging the heads"),
     (F, "        return self.out_proj(context)\n", "        return context\n", "out_proj missing"),
     (F, "self.out_proj = nn.Linear(d_out, d_out)", "self.out_proj = nn.Linear(d_out, d_out, bias=False)",
@@ -47,4 +47,18 @@ MUTANTS = [
     (F, "weights = source.weight.split(mha.head_dim, dim=0)",
      "weights = source.weight.split(mha.head_dim, dim=0)[::-1]",
      "fused_to_wrapper gives head 0 the last block"),
+    (F, "mha.dropout.p,", "0.0,", "fused_to_wrapper builds the wrapper without dropout"),
+    (F, "first.dropout.p,", "0.0,", "wrapper_to_fused builds the fused module without dropout"),
+    (F, "first.mask.shape[0]", "1024", "wrapper_to_fused uses GPT-2's context_length, not the heads' mask size"),
+    (F, "mha.context_length, mha.dropout.p", "1024, mha.dropout.p",
+     "fused_to_wrapper uses GPT-2's context_length, not the fused module's"),
+    (F, "    if d % num_heads != 0:\n"
+        "        raise ValueError(f\"split_heads: last dimension {d} is not divisible by num_heads={num_heads}\")\n",
+     "", "split_heads does not check divisibility: view raises a RuntimeError"),
+    (F, "        if seq > self.context_length:\n", "        if seq > self.context_length + 1:\n",
+     "length check off by one: context_length + 1 tokens get past it and fail later with a RuntimeError"),
+    (F, "if x.dim() != 3 or x.shape[-1] != self.d_in:", "if x.dim() != 3:",
+     "input width not checked: a wrong d_in fails inside nn.Linear with a RuntimeError"),
+    (F, "if num_heads < 1 or d_out % num_heads != 0:", "if d_out % num_heads != 0:",
+     "num_heads=0 not rejected: ZeroDivisionError instead of ValueError"),
 ]

@@ -31,6 +31,8 @@ class CausalAttention(nn.Module):
         self.limit = context_length
 
     def _probabilities(self, x):
+        if x.ndim != 3 or x.size(-1) != self.W_query.in_features:
+            raise ValueError(f"expected input (batch, seq, {self.W_query.in_features}), got {list(x.shape)}")
         n = x.size(1)
         if n > self.limit:
             raise ValueError(f"sequence of {n} tokens exceeds context_length {self.limit}")

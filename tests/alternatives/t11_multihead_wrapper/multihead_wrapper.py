@@ -9,14 +9,14 @@ from course.t10_causal_attention import CausalAttention
 
 
 class MultiHeadAttentionWrapper(nn.Module):
-    def __init__(self, d_in, d_out, context_length, dropout, num_heads, qkv_bias=False):
+    def __init__(self, d_in, head_dim, context_length, dropout, num_heads, qkv_bias=False):
         super().__init__()
         if num_heads <= 0:
             raise ValueError(f"need num_heads >= 1, got {num_heads}")
         self.heads = nn.ModuleList()
         for _ in range(num_heads):
-            self.heads.append(CausalAttention(d_in, d_out, context_length, dropout, qkv_bias))
-        self.width = d_out
+            self.heads.append(CausalAttention(d_in, head_dim, context_length, dropout, qkv_bias))
+        self.width = head_dim
 
     def forward(self, x):
         batch, seq, _ = x.shape

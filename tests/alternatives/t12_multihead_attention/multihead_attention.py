@@ -41,6 +41,8 @@ class MultiHeadAttention(nn.Module):
         self.context_length = context_length
 
     def attention_weights(self, x):
+        if x.ndim != 3 or x.shape[2] != self.d_in:
+            raise ValueError(f"input of shape {list(x.shape)}, expected (batch, seq, {self.d_in})")
         n = x.shape[1]
         if n > self.context_length:
             raise ValueError(f"input has {n} positions, the layer allows {self.context_length}")
