@@ -33,9 +33,9 @@ _SAME_DEFAULTS = inspect.signature(same).parameters
 RTOL, ATOL = _SAME_DEFAULTS["rtol"].default, _SAME_DEFAULTS["atol"].default
 
 
-def projection_shapes(d_in: int, d_out: int, qkv_bias: bool, prefix: str = "") -> dict:
+def projection_shapes(d_in: int, d_out: int, qkv_bias: bool, prefix: str = "") -> dict[str, tuple[int, ...]]:
     """Documented parameter names and shapes of the three ``nn.Linear(d_in, d_out)`` projections."""
-    shapes = {}
+    shapes: dict[str, tuple[int, ...]] = {}
     for name in PROJECTIONS:
         shapes[f"{prefix}{name}.weight"] = (d_out, d_in)
         if qkv_bias:
@@ -229,7 +229,8 @@ def uniform_dropout_probe(t_module_factory, rng: Rng, batch: int, seq: int, d_in
     """Run a module whose queries and keys are 0 (so its weights are ``1/(i+1)``) in train mode.
 
     ``t_module_factory(W_value weight)`` builds the learner's module with zero
-    query/key weights (``seq <= d_in <= d_out``, see :func:`dropout_inputs`). Returns ``ratio[b, i, j] = D[b, i, j] * (i + 1)``, the
+    query/key weights (``seq <= d_in <= d_out``, see :func:`dropout_inputs`).
+    Returns ``ratio[b, i, j] = D[b, i, j] * (i + 1)``, the
     used weight over the undropped one: 0 or ``1/(1-p)`` below the diagonal if
     dropout acts on the weights, 0 above it.
     """

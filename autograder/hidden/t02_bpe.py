@@ -24,7 +24,8 @@ NOT_BEHAVIOUR = {
 
 EOT = "<|endoftext|>"
 EDGE_TEXTS = ["", " ", "   ", "a   b", "a \n b", "x   ", "\n\n\nx", " \t x", "'s's", "don't",
-              "I'M", "they're  'll", "  '''s", "we've I'm he'd you'll it's don't they're 'S 'VE", "123abc", "a1b2 3.5", "🙂🙂 🙂", "\u00a0a",
+              "I'M", "they're  'll", "  '''s", "we've I'm he'd you'll it's don't they're 'S 'VE", "123abc",
+              "a1b2 3.5", "🙂🙂 🙂", "\u00a0a",
               "a\u00a0\u00a0b", "end.\n", "  \n\n", "\t", "x\r\n\r\ny", "<|endoftext|>",
               "a<|endoftext|>b <|endoftext|> ", "<|endoftext|><|endoftext|>", "<|endof", "e\u0301t\u00e9"]
 

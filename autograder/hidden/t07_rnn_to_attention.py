@@ -162,7 +162,8 @@ class CallLog(nn.Module):
 
     def __init__(self, cell: nn.Module, xs: torch.Tensor, h0):
         super().__init__()
-        self.cell, self.xs, self.last, self.log = cell, xs, h0, []
+        self.cell, self.xs, self.last = cell, xs, h0
+        self.log: list[list] = []
 
     def forward(self, x, state=None):
         step = next((s for s in range(self.xs.shape[1])

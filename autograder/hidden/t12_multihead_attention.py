@@ -25,7 +25,7 @@ from llmkit.attention_probes import (
     projection_shapes,
 )
 from llmkit.checks import check
-from llmkit.probing import contract_buffers, error_case, load_params
+from llmkit.probing import error_case, load_params
 
 NOT_BEHAVIOUR = {
     "In `multihead_attention.py` (it imports `causal_mask` from your topic 10 and "
