@@ -26,8 +26,8 @@ class NumberTokenizer:
         self.special_tokens = dict(special_tokens or {})
 
     def encode(self, text, allowed_special=frozenset()):
-        allowed = set(self.special_tokens) if allowed_special == "all" else set(allowed_special)
-        unknown = allowed - set(self.special_tokens)
+        allowed = set(self.special_tokens if allowed_special == "all" else allowed_special)
+        unknown = set(allowed) - set(self.special_tokens)
         if unknown:
             raise ValueError(f"NumberTokenizer.encode: {sorted(unknown)} are not special tokens of this "
                              f"tokenizer (it has {sorted(self.special_tokens)})")

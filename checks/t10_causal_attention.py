@@ -8,18 +8,18 @@ this file keeps the two helpers topic 10's hidden checks reuse.
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 from llmkit.attention_probes import (
     causal_weights_compare,
     future_probe,
+    module_layout,
     no_future_compare,
     projection_shapes,
     ratio_summary,
     uniform_dropout_probe,
 )
 from llmkit.checks import check
-from llmkit.probing import Rng, contract_buffers, error_case, load_params
+from llmkit.probing import Rng, error_case, load_params
 
 
 def causal_attention_with(t, rng: Rng, d_in: int, d_out: int, context_length: int,
@@ -30,15 +30,6 @@ def causal_attention_with(t, rng: Rng, d_in: int, d_out: int, context_length: in
     if params is None:
         params = rng.params(projection_shapes(d_in, d_out, qkv_bias), scale=scale)
     return load_params(module, params, "t10 CausalAttention")
-
-
-def module_layout(module) -> dict:
-    """Parameter names with shapes, buffer names with their values, the dropout submodule: plain data."""
-    dropout = getattr(module, "dropout", None)
-    return {"parameters": {name: list(p.shape) for name, p in module.named_parameters()},
-            "buffers": contract_buffers(module, ["mask"]),
-            "dropout": {"is an nn.Dropout": isinstance(dropout, nn.Dropout),
-                        "rate": getattr(dropout, "p", None) if isinstance(dropout, nn.Dropout) else None}}
 
 
 # ----------------------------------------------------------------------------- checks

@@ -44,7 +44,7 @@ def ff_shapes(d_model: int, hidden: int) -> dict[str, tuple[int, ...]]:
 def feedforward_with(t, rng: Rng, d_model: int, hidden: int | None = None, approximate: str = "tanh",
                      scale: float = 0.5, params: dict | None = None):
     """A learner's ``FeedForward`` with every parameter overwritten by given values."""
-    if approximate == "tanh":  # the default: leave the argument out, as topic 17 does
+    if approximate in ("tanh",):  # the default: leave the argument out, as topic 17 does
         module = t.FeedForward(d_model) if hidden is None else t.FeedForward(d_model, hidden)
     else:
         module = t.FeedForward(d_model, hidden, approximate=approximate)

@@ -183,7 +183,7 @@ def labelled_count(t, config, label: str) -> dict:
 
 def init_target(name: str, shape: list[int], num_layers: int) -> tuple[str, float]:
     """What GPT-2's init gives a parameter: ``("zero" | "one" | "normal", std)``."""
-    if name.endswith("bias"):
+    if name.endswith(".bias") or name == "bias":
         return "zero", 0.0
     if len(shape) == 1:
         return "one", 0.0
@@ -234,7 +234,7 @@ def init_compare(got, expected, *, reveal: bool) -> None:
                                f"num_layers={num_layers})")
 
 
-def init_statistics(model, num_layers: int) -> dict:
+def init_summary(model, num_layers: int) -> dict:
     """Plain statistics of every parameter, for :func:`init_compare`."""
     params = {}
     for name, p in model.named_parameters():
@@ -252,7 +252,7 @@ def fresh_model_statistics(t, rng: Rng, config) -> dict:
     """``GPTModel(config)`` as built (so with the learner's own call of the init), seeded."""
     with seeded(rng):
         model = t.GPTModel(config)
-    return init_statistics(model, config.num_layers)
+    return init_summary(model, config.num_layers)
 
 
 def memory_cases(t, model, label: str) -> dict:

@@ -22,8 +22,9 @@ import inspect
 import math
 
 import torch
+from torch import nn
 
-from llmkit.probing import Rng
+from llmkit.probing import Rng, contract_buffers
 from llmkit.values import SPREAD_FACTOR, Mismatch, Near, exact, same
 
 PROJECTIONS = ("W_query", "W_key", "W_value")
@@ -176,7 +177,7 @@ def dropout_inputs(rng: Rng, batch: int, seq: int, d_in: int, d_out: int,
     if not seq <= d_in <= d_out:
         raise ValueError(f"dropout_inputs needs seq <= d_in <= d_out, got {seq}, {d_in}, {d_out}")
     x = rng.input(torch.linalg.qr(rng.randn(batch, d_in, seq)).Q.transpose(1, 2))
-    weights = [rng.input(torch.linalg.qr(rng.randn(d_out, d_in)).Q) for _ in range(num_heads)]
+    weights = [rng.input(torch.linalg.qr(rng.randn(d_out, d_in)).Q) for _head in range(num_heads)]
     return x, weights
 
 
@@ -336,3 +337,12 @@ def head_blocks_compare(got, expected, *, reveal: bool, path: str = "output") ->
             raise Mismatch(f"{path}: features of block {h} hold head {other}'s output - concatenate the "
                            "heads in order (head 0 first) along the last axis")
         same(block, ref_blocks[h], reveal=reveal, path=f"{path} block of head {h}")
+
+
+def module_layout(module) -> dict:
+    """Parameter names with shapes, buffer names with their values, the dropout submodule: plain data."""
+    dropout = getattr(module, "dropout", None)
+    return {"parameters": {name: list(p.shape) for name, p in module.named_parameters()},
+            "buffers": contract_buffers(module, ["mask"]),
+            "dropout": {"is an nn.Dropout": isinstance(dropout, nn.Dropout),
+                        "rate": getattr(dropout, "p", None) if isinstance(dropout, nn.Dropout) else None}}

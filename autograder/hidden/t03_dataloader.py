@@ -154,7 +154,7 @@ def tensor_and_list(t, rng):
        "max_length and stride",
        promises=["Sets the attributes `token_ids` (a 1-D LongTensor of length `n`, whatever the input), "
                  "`max_length` and `stride`"])
-def attributes(t, rng):
+def dataset_attributes(t, rng):
     ids = rng.randint(0, 50257, (rng.integer(10, 30),))
     length, stride = rng.integer(1, 8), rng.integer(1, 10)
     out = []

@@ -2,11 +2,12 @@
 
 import torch
 
-from checks.t10_causal_attention import causal_attention_with, module_layout
+from checks.t10_causal_attention import causal_attention_with
 from llmkit.attention_probes import (
     causal_weights_compare,
     dropout_property_compare,
     future_probe,
+    module_layout,
     no_future_compare,
     uniform_dropout_probe,
 )

@@ -2,12 +2,12 @@
 
 import torch
 
-from checks.t10_causal_attention import module_layout
 from checks.t11_multihead_wrapper import wrapper_dropout_probe, wrapper_with
 from llmkit.attention_probes import (
     dropout_property_compare,
     future_probe,
     head_blocks_compare,
+    module_layout,
     no_future_compare,
 )
 from llmkit.checks import check

@@ -2,7 +2,6 @@
 
 import torch
 
-from checks.t10_causal_attention import module_layout
 from checks.t12_multihead_attention import (
     fused_to_wrapper_probe,
     identity_out_proj,
@@ -21,6 +20,7 @@ from llmkit.attention_probes import (
     future_probe,
     head_blocks_compare,
     head_ratios,
+    module_layout,
     no_future_compare,
     projection_shapes,
 )

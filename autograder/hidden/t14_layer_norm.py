@@ -99,7 +99,7 @@ def eps_inside(t, rng):
 
 @check("constant rows (and every row when d == 1) give bias, never NaN; in a batch with ordinary rows",
        promises=["A constant row (variance 0, also any row when `d == 1`) gives `bias`, never NaN."])
-def constant(t, rng):
+def constant_rows_give_bias(t, rng):
     d = 2 ** rng.integer(1, 5)
     p = norm_params(rng, d)
     flat = constant_rows(rng, rng.integer(1, 4), d)
@@ -115,7 +115,7 @@ def constant(t, rng):
 @check("dtype: float64 x gives float64 (with float32 or float64 weight, and from a float32 LayerNorm); "
        "float32 stays float32",
        promises=["A float64 `x` gives a float64 result, also with float32 `weight` and `bias`."])
-def dtypes(t, rng):
+def dtype_kept(t, rng):
     d = random_d(rng)
     p = norm_params(rng, d)
     x = rows(rng, rng.integer(1, 3), d)
@@ -164,7 +164,7 @@ def torch_interchange(t, rng):
 
 @check("gradients of a weighted sum of the outputs reach weight, bias and x, equal to the exact ones",
        promises=["gradients reach `weight`, `bias` and `x`."])
-def gradients(t, rng):
+def gradients_exact(t, rng):
     d = random_d(rng)
     module = layer_norm_with(t, rng, d)
     x = rows(rng, rng.integer(1, 3), rng.integer(1, 4), d).requires_grad_(True)

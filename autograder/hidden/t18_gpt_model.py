@@ -12,7 +12,7 @@ from checks.t18_gpt_model import (
     gpt_config,
     ids_future_probe,
     init_compare,
-    init_statistics,
+    init_summary,
     labelled_count,
     layout,
     memory_cases,
@@ -167,7 +167,7 @@ def init_function_random(t, rng):
         returned = t.init_gpt2_weights(model, argument)
     if returned is not None:
         raise Mismatch(f"init_gpt2_weights returned a {type(returned).__name__}; it works in place and returns None")
-    return init_statistics(model, argument)
+    return init_summary(model, argument)
 
 
 @check("count_parameters and the model's own parameters on the meta device: GPT-2 small tied and untied, every "

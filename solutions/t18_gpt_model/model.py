@@ -68,9 +68,9 @@ class GPTModel(nn.Module):
         ### BEGIN SOLUTION
         c = config
         self.embedding = InputEmbedding(c.vocab_size, c.context_length, c.d_model, c.dropout)
-        self.blocks = nn.Sequential(*[
-            TransformerBlock(c.d_model, c.num_heads, c.context_length, c.dropout, c.qkv_bias)
-            for _ in range(c.num_layers)])
+        blocks = [TransformerBlock(c.d_model, c.num_heads, c.context_length, c.dropout, c.qkv_bias)
+                  for _ in range(c.num_layers)]
+        self.blocks = nn.Sequential(*blocks)
         self.final_norm = LayerNorm(c.d_model)
         self.out_head = nn.Linear(c.d_model, c.vocab_size, bias=False)
         if c.tie_weights:

@@ -2,9 +2,8 @@
 
 F = "model.py"
 
-BLOCKS = """        self.blocks = nn.Sequential(*[
-            TransformerBlock(c.d_model, c.num_heads, c.context_length, c.dropout, c.qkv_bias)
-            for _ in range(c.num_layers)])
+BLOCKS = """        blocks = [TransformerBlock(c.d_model, c.num_heads, c.context_length, c.dropout, c.qkv_bias)
+                  for _ in range(c.num_layers)]
 """
 TIE = "            self.out_head.weight = self.embedding.tok_emb.weight\n"
 EMBED = "        x = self.embedding(ids)            # (batch, seq, d_model)\n"
@@ -21,8 +20,8 @@ MUTANTS = [
      "                                + self.embedding.pos_emb.table(torch.arange(1, seq + 1)))\n",
      "position embeddings indexed from 1"),
     (F, BLOCKS,
-     "        self.blocks = nn.Sequential(*[TransformerBlock(c.d_model, c.num_heads, c.context_length, c.dropout,\n"
-     "                                                       c.qkv_bias)] * c.num_layers)\n",
+     "        blocks = [TransformerBlock(c.d_model, c.num_heads, c.context_length, c.dropout,\n"
+     "                                   c.qkv_bias)] * c.num_layers\n",
      "blocks sharing one module ([block] * n)"),
     (F, "param.normal_(0.0, residual_std)", "param.normal_(0.0, INIT_STD)", "residual projections not scaled"),
     (F, "residual_std = INIT_STD / math.sqrt(2 * num_layers)", "residual_std = INIT_STD / (2 * num_layers)",
