@@ -16,7 +16,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from llmkit.attention_probes import no_future_compare, projection_shapes
 from llmkit.checks import check
 from llmkit.probing import Rng, error_case, load_params, seeded
-from llmkit.values import Mismatch, exact
+from llmkit.values import Mismatch, exact, per_item
 
 # GPT-2 small's published sizes (Radford et al., 2019): with and without the tied output head
 GPT2_SMALL = dict(vocab_size=50257, context_length=1024, d_model=768, num_heads=12, num_layers=12,
@@ -160,14 +160,9 @@ def count_probe(t, config) -> dict:
             "formula": formula}
 
 
+@per_item
 def count_compare(got, expected, *, reveal: bool, path: str = "count") -> None:
     """The learner's model and its ``count_parameters`` both equal the reference's topic-13 formula."""
-    if isinstance(expected, list):
-        if not isinstance(got, list) or len(got) != len(expected):
-            raise Mismatch(f"{path}: expected a list of {len(expected)} counts")
-        for i, (g, e) in enumerate(zip(got, expected)):
-            count_compare(g, e, reveal=reveal, path=f"{path}[{i}]")
-        return
     config = expected.get("config", path)
     if got.get("model") != expected["formula"]:
         raise Mismatch(f"{config}: the model built from it has {got.get('model')} distinct parameters, topic 13's "

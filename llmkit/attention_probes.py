@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from llmkit.probing import Rng, contract_buffers
-from llmkit.values import SPREAD_FACTOR, Mismatch, Near, exact, same
+from llmkit.values import SPREAD_FACTOR, Mismatch, Near, exact, per_item, same
 
 PROJECTIONS = ("W_query", "W_key", "W_value")
 
@@ -118,14 +118,9 @@ def no_future_compare(got, expected, *, reveal: bool) -> None:
     same(perturbed, expected["perturbed"], reveal=reveal, path="output on the perturbed input")
 
 
+@per_item
 def causal_weights_compare(got, expected, *, reveal: bool, path: str = "weights") -> None:
     """Weights above the diagonal are exactly 0 (not just small); then equal to the reference."""
-    if isinstance(expected, list):
-        if not isinstance(got, list) or len(got) != len(expected):
-            raise Mismatch(f"{path}: expected a list of {len(expected)} weight tensors")
-        for i, (g, e) in enumerate(zip(got, expected)):
-            causal_weights_compare(g, e, reveal=reveal, path=f"{path}[{i}]")
-        return
     if not isinstance(got, torch.Tensor) or tuple(got.shape) != tuple(expected.shape):
         shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
         raise Mismatch(f"{path}: shape {shape}, expected {tuple(expected.shape)}")
@@ -300,18 +295,13 @@ def wrapper_shapes(d_in: int, head_dim: int, num_heads: int, qkv_bias: bool) -> 
     return shapes
 
 
+@per_item
 def head_blocks_compare(got, expected, *, reveal: bool, path: str = "output") -> None:
     """Output block ``h`` (features ``h*head_dim`` to ``(h+1)*head_dim - 1``) must be head ``h``'s output.
 
     ``expected`` is ``{"num_heads", "output"}`` (or a list of those). A block
     equal to another head's output is reported as a head-order problem.
     """
-    if isinstance(expected, list):
-        if not isinstance(got, list) or len(got) != len(expected):
-            raise Mismatch(f"{path}: expected a list of {len(expected)} results")
-        for i, (g, e) in enumerate(zip(got, expected)):
-            head_blocks_compare(g, e, reveal=reveal, path=f"{path}[{i}]")
-        return
     if not isinstance(got, dict):
         raise Mismatch(f"{path}: expected a dict with keys 'num_heads', 'output'")
     out, ref, num_heads = got.get("output"), expected["output"], expected["num_heads"]

@@ -13,8 +13,10 @@ mismatching position, largest error - without printing the expected value.
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -362,6 +364,23 @@ def _equal(a: Any, b: Any) -> bool:
         return True
     except Mismatch:
         return False
+
+
+def per_item(compare: Callable[..., None]) -> Callable[..., None]:
+    """Let a comparison of one case (``compare(got, expected, *, reveal, path=...)``) also take a
+    list of cases: same length, each compared on its own, its index in the message's path."""
+
+    default_path = inspect.signature(compare).parameters["path"].default
+
+    def compare_all(got: Any, expected: Any, *, reveal: bool = True, path: str = default_path) -> None:
+        if not isinstance(expected, list):
+            return compare(got, expected, reveal=reveal, path=path)
+        if not isinstance(got, list) or len(got) != len(expected):
+            raise Mismatch(f"{path}: expected a list of {len(expected)} results")
+        for i, (g, e) in enumerate(zip(got, expected)):
+            compare(g, e, reveal=reveal, path=f"{path}[{i}]")
+
+    return compare_all
 
 
 def close(rtol: float = RTOL, atol: float = ATOL):
