@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from llmkit import registry, resolver
 
@@ -51,7 +52,6 @@ def check(
     every: bool = typer.Option(False, "--all", help="after the board, list every failing check of each topic"),
 ):
     """Show which topics pass their checks, and what to fix first."""
-    from rich.markup import escape
 
     from llmkit.board import collect_reports, render, render_failures, replay_command
     from llmkit.checks import PUBLIC_SEEDS, fresh_seed
@@ -81,7 +81,6 @@ def promises(
     unkept: bool = typer.Option(False, "--unkept", help="show only promises no hidden check keeps"),
 ):
     """Each README promise of a topic's contract, and the hidden checks that keep it."""
-    from rich.markup import escape
     from rich.table import Table
 
     from llmkit.promises import coverage
@@ -261,15 +260,131 @@ def run(
     impl: str = typer.Option("course", help=IMPL_HELP),
     play: str = typer.Option("hamlet", help="which bundled play to use"),
     plot: str | None = typer.Option(None, help="write attention heat maps to this PNG file"),
+    minutes: float | None = typer.Option(None, help="pretraining: wall-clock budget of the training loop [default: 4]"),
+    steps: int | None = typer.Option(None, help="pretraining: a fixed number of steps instead of --minutes"),
+    out: str = typer.Option("runs/shakespeare", help="pretraining: folder for checkpoint, run.json, loss curve"),
 ):
-    """The main job: run the pipeline built so far on the bundled Shakespeare text."""
+    """The main job: run the pipeline built so far on the bundled Shakespeare text, pretraining included."""
     from pathlib import Path
 
     from llmkit.pipeline import run_pipeline
 
+    settings = _train_settings(minutes=minutes, steps=steps)
     with resolver.session(_choice(impl)):  # fresh imports of the chosen topics, undone afterwards
-        code = run_pipeline(play, console, Path(plot) if plot else None)
+        code = run_pipeline(play, console, Path(plot) if plot else None, settings, Path(out))
     raise typer.Exit(code)
+
+
+def _train_settings(**flags):
+    from llmkit.pretrain import TrainSettings
+
+    return TrainSettings(**{k: v for k, v in flags.items() if v is not None})
+
+
+@app.command()
+def train(
+    out: str = typer.Option("runs/shakespeare", help="folder for the checkpoint, run.json and the loss curve"),
+    resume: bool = typer.Option(False, "--resume", help="continue the run in --out from its checkpoint"),
+    minutes: float | None = typer.Option(None, help="wall-clock budget of the training loop [default: 4]"),
+    steps: int | None = typer.Option(None, help="a fixed number of optimizer steps instead of --minutes"),
+    d_model: int | None = typer.Option(None, help="model width [default: 128]"),
+    num_layers: int | None = typer.Option(None, help="transformer blocks [default: 4]"),
+    num_heads: int | None = typer.Option(None, help="attention heads [default: 4]"),
+    context_length: int | None = typer.Option(None, help="tokens per training window [default: 64]"),
+    dropout: float | None = typer.Option(None, help="dropout rate [default: 0; a short run does not need it]"),
+    batch_size: int | None = typer.Option(None, help="windows per optimizer step [default: 8]"),
+    max_lr: float | None = typer.Option(None, help="peak learning rate, after warm-up [default: 0.002]"),
+    eval_every: int | None = typer.Option(None, help="steps between validation measurements [default: 100]"),
+    sample_every: int | None = typer.Option(None, help="steps between sample generations [default: 400]"),
+    plays: list[str] | None = typer.Option(None, "--play", help="train on these plays only (default: all)"),
+    device: str = typer.Option("cpu", help="cpu or cuda (bfloat16 autocast on a GPU)"),
+    seed: int = typer.Option(0, help="seed of the initialization, the data order and the samples"),
+    impl: str = typer.Option("course", help=IMPL_HELP),
+):
+    """Pretrain a small GPT on the bundled Shakespeare with your own code (topics 02-25)."""
+    from pathlib import Path
+
+    from llmkit.pretrain import pretrain
+
+    if device.startswith("cuda") and not torch_cuda_available():
+        console.print("[red]--device cuda: PyTorch sees no CUDA GPU on this machine; use --device cpu")
+        raise typer.Exit(2)
+    settings = _train_settings(minutes=minutes, steps=steps, d_model=d_model, num_layers=num_layers,
+                               num_heads=num_heads, context_length=context_length, dropout=dropout,
+                               batch_size=batch_size,
+                               max_lr=max_lr, eval_every=eval_every, sample_every=sample_every,
+                               plays=list(plays or []), device=device, seed=seed)
+    with resolver.session(_choice(impl)):
+        code = pretrain(settings, Path(out), console, resume=resume)
+    raise typer.Exit(code)
+
+
+def torch_cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@app.command()
+def generate(
+    prompt: str = typer.Argument(..., help="the text to continue"),
+    weights: str | None = typer.Option(None, help="a folder with GPT-2's config.json and model.safetensors"),
+    checkpoint: str | None = typer.Option(None, help="a checkpoint written by `llmkit train`"),
+    max_new_tokens: int = typer.Option(50, help="tokens to add"),
+    temperature: float = typer.Option(0.0, help="0 = greedy; higher = more varied"),
+    top_k: int | None = typer.Option(None, help="sample among the k most likely tokens only"),
+    top_p: float | None = typer.Option(None, help="sample from the smallest set of tokens holding this mass"),
+    seed: int = typer.Option(0, help="seed of the sampling generator"),
+    device: str = typer.Option("cpu", help="cpu or cuda"),
+    impl: str = typer.Option("course", help=IMPL_HELP),
+):
+    """Continue PROMPT with your model: GPT-2's real weights (--weights) or your own pretraining (--checkpoint)."""
+    from pathlib import Path
+
+    from llmkit import textgen
+    from llmkit.checks import describe_exception
+
+    if (weights is None) == (checkpoint is None):
+        console.print("[red]give exactly one of --weights DIR (GPT-2's files; `llmkit gpt2 download` fetches "
+                      "them) or --checkpoint FILE (from `llmkit train`)")
+        raise typer.Exit(2)
+    with resolver.session(_choice(impl)):
+        try:
+            if weights is not None:
+                model, tokenizer = textgen.from_weights(Path(weights), device)
+            else:
+                model, tokenizer = textgen.from_checkpoint(Path(str(checkpoint)), device)
+            text = textgen.continue_text(model, tokenizer, prompt, max_new_tokens=max_new_tokens,
+                                         temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
+                                         device=device)
+        except NotImplementedError as exc:
+            console.print(f"[yellow]Generating needs: {exc}.[/yellow] Write it, then run `llmkit check`.")
+            raise typer.Exit(1) from None
+        except Exception as exc:  # a missing file, a bad checkpoint, a learner's bug: one line
+            console.print(f"[red]{escape(describe_exception(exc))}")
+            raise typer.Exit(1) from None
+    console.print(escape(text), highlight=False)
+
+
+gpt2_app = typer.Typer(no_args_is_help=True, help="GPT-2's official weights (optional; needs the network).")
+app.add_typer(gpt2_app, name="gpt2")
+
+
+@gpt2_app.command("download")
+def gpt2_download(
+    size: str = typer.Option("124M", help="124M, 355M, 774M or 1558M"),
+    cache_dir: str | None = typer.Option(None, help="where to keep the files (default: Hugging Face's cache)"),
+):
+    """Fetch GPT-2's config.json and model.safetensors from the Hugging Face hub and print their folder."""
+    from llmkit import gpt2_files
+
+    try:
+        folder = gpt2_files.download(size, cache_dir)
+    except gpt2_files.DownloadError as exc:
+        console.print(f"[red]{escape(str(exc))}")
+        raise typer.Exit(1) from None
+    console.print(f"GPT-2 {size} is in {folder}")
+    console.print(f'try: llmkit generate --weights {folder} "Every effort moves you"')
 
 
 if __name__ == "__main__":

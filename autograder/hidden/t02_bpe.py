@@ -244,7 +244,7 @@ def gpt2_decode_random(t, rng):
 @check("from_gpt2_files: 50257 ids exactly as encoder.json, merges in vocab.bpe order",
        promises=["GPT-2's tokenizer with ids exactly as in `encoder.json` (50257 tokens, `<|endoftext|>` = 50256)",
                  "skip `vocab.bpe`'s `#version` line", "concatenated token bytes"])
-def gpt2_files(t, rng):
+def gpt2_vocab_files(t, rng):
     tok = t.load_gpt2_tokenizer()
     ids = [rng.integer(0, 50256) for _ in range(300)] + [0, 255, 256, 50255, 50256]
     ranks = [rng.integer(0, 49999) for _ in range(50)] + [0, 49999]
