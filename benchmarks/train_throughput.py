@@ -3,7 +3,7 @@
     python benchmarks/train_throughput.py [--threads 2] [--cpu-only] [--steps 10] [--batch 8]
 
 CPU: the reference topics (GPTModel 18, AdamW and train_step 22) at ``llmkit
-train``'s default size - 4 blocks, width 128, context 128, batch 16, the
+train``'s default size - 4 blocks, width 128, context 64, batch 4, the
 corpus vocabulary of 19,068 tokens. GPU (when CUDA is present): GPT-2 small
 (124M parameters, context 1024) in bfloat16 autocast, first the reference
 ``GPTModel`` with the reference ``AdamW`` through ``train_step``, then in the
@@ -27,7 +27,7 @@ from plain_gpt2 import PlainGPT2  # noqa: E402
 
 from llmkit import registry, resolver  # noqa: E402
 
-CPU_SIZE = dict(vocab=19068, context=128, d=128, heads=4, layers=4, batch=16)
+CPU_SIZE = dict(vocab=19068, context=64, d=128, heads=4, layers=4, batch=4)
 GPT2_SMALL = dict(vocab=50257, context=1024, d=768, heads=12, layers=12)
 
 

@@ -292,7 +292,7 @@ def train(
     num_heads: int | None = typer.Option(None, help="attention heads [default: 4]"),
     context_length: int | None = typer.Option(None, help="tokens per training window [default: 64]"),
     dropout: float | None = typer.Option(None, help="dropout rate [default: 0; a short run does not need it]"),
-    batch_size: int | None = typer.Option(None, help="windows per optimizer step [default: 8]"),
+    batch_size: int | None = typer.Option(None, help="windows per optimizer step [default: 4]"),
     max_lr: float | None = typer.Option(None, help="peak learning rate, after warm-up [default: 0.002]"),
     eval_every: int | None = typer.Option(None, help="steps between validation measurements [default: 100]"),
     sample_every: int | None = typer.Option(None, help="steps between sample generations [default: 400]"),
