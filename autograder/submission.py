@@ -20,6 +20,8 @@ from pathlib import Path, PurePosixPath
 MAX_FILE_BYTES = 2 * 1024 * 1024  # one source file
 MAX_TOTAL_BYTES = 64 * 1024 * 1024  # the whole submission, unpacked
 MAX_FILES = 5000
+MAX_NAME_BYTES = 255  # one path component (NAME_MAX of common Linux file systems)
+MAX_PATH_BYTES = 1024  # a whole relative path: far below PATH_MAX (4096) once under the work folder
 SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", ".venv", "venv", "node_modules"}
 _TOPIC_DIR = re.compile(r"t\d\d_[a-z0-9_]+")
 
@@ -70,6 +72,42 @@ class _Budget:
         return True
 
 
+def _shown(name: object, limit: int = 80) -> str:
+    """A learner-chosen name as it may appear in a note: printable, quoted, length-capped."""
+    text = repr(str(name))
+    return text if len(text) <= limit else text[:limit - 4] + "...'"
+
+
+def _too_long(rel: PurePosixPath) -> str | None:
+    """Why ``rel`` cannot be written on the grader's file system, or ``None``."""
+    if any(len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES for part in rel.parts):
+        return f"a name in it is longer than {MAX_NAME_BYTES} bytes"
+    if len(str(rel).encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
+        return f"the path is longer than {MAX_PATH_BYTES} bytes"
+    return None
+
+
+def _write_entry(target: Path, rel: PurePosixPath, src, notes: list[str], limit_note: str) -> None:
+    """Write one regular file of a submission below ``target``; any failure becomes a note."""
+    if (why := _too_long(rel)) is not None:
+        notes.append(f"skipped {_shown(rel)}: {why}")
+        return
+    dest = target.joinpath(*rel.parts)
+    try:
+        for parent in reversed(dest.parents):
+            if target in parent.parents and (parent.is_symlink() or parent.exists() and not parent.is_dir()):
+                notes.append(f"skipped {_shown(rel)}: {_shown(parent.relative_to(target))} is a file, not a folder")
+                return
+        if dest.is_symlink() or dest.is_dir():
+            notes.append(f"skipped {_shown(rel)}: a folder of that name is already in the submission")
+            return
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if not _copy_limited(src, dest, MAX_FILE_BYTES):
+            notes.append(f"skipped {_shown(rel)}: {limit_note}")
+    except (OSError, ValueError) as exc:
+        notes.append(f"skipped {_shown(rel)}: cannot be written ({type(exc).__name__})")
+
+
 def _safe_relative(name: str) -> PurePosixPath | None:
     """The entry's path if it stays inside the archive root, else ``None``."""
     name = name.replace("\\", "/")
@@ -99,36 +137,33 @@ def _unzip(archive: Path, target: Path, notes: list[str]) -> None:
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise SubmissionError(f"{archive.name} is not a readable zip file ({exc})") from None
+        raise SubmissionError(f"{_shown(archive.name)} is not a readable zip file ({type(exc).__name__})") from None
     budget = _Budget(notes)
     with zf:
         entries = zf.infolist()
         if len(entries) > MAX_FILES:
-            raise SubmissionError(f"{archive.name} has {len(entries):,} entries (limit {MAX_FILES})")
+            raise SubmissionError(f"{_shown(archive.name)} has {len(entries):,} entries (limit {MAX_FILES})")
         for info in entries:
             rel = _safe_relative(info.filename)
             mode = info.external_attr >> 16
             if rel is None:
-                notes.append(f"skipped {info.filename!r}: path leads outside the submission")
+                notes.append(f"skipped {_shown(info.filename)}: path leads outside the submission")
                 continue
             if info.is_dir():
                 continue
             if stat.S_ISLNK(mode):
-                notes.append(f"skipped {rel}: symbolic links are not accepted")
+                notes.append(f"skipped {_shown(rel)}: symbolic links are not accepted")
                 continue
             if stat.S_IFMT(mode) and not stat.S_ISREG(mode):
-                notes.append(f"skipped {rel}: not a regular file")
+                notes.append(f"skipped {_shown(rel)}: not a regular file")
                 continue
-            if any(part in SKIP_DIRS for part in rel.parts) or not budget.admit(str(rel), info.file_size):
+            if any(part in SKIP_DIRS for part in rel.parts) or not budget.admit(_shown(rel), info.file_size):
                 continue
-            dest = target.joinpath(*rel.parts)
-            dest.parent.mkdir(parents=True, exist_ok=True)
             try:
                 with zf.open(info) as src:
-                    if not _copy_limited(src, dest, MAX_FILE_BYTES):
-                        notes.append(f"skipped {rel}: larger than its header says (over the file limit)")
-            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
-                notes.append(f"skipped {rel}: cannot be extracted ({exc})")
+                    _write_entry(target, rel, src, notes, "larger than its header says (over the file limit)")
+            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, ValueError, EOFError) as exc:
+                notes.append(f"skipped {_shown(rel)}: cannot be extracted ({type(exc).__name__})")
 
 
 def _copy_tree(folder: Path, target: Path, notes: list[str]) -> None:
@@ -139,31 +174,37 @@ def _copy_tree(folder: Path, target: Path, notes: list[str]) -> None:
             if d in SKIP_DIRS:
                 dirnames.remove(d)
             elif (here / d).is_symlink():
-                notes.append(f"skipped {(here / d).relative_to(folder)}: symbolic links are not accepted")
+                notes.append(f"skipped {_shown((here / d).relative_to(folder))}: symbolic links are not accepted")
                 dirnames.remove(d)
         for name in filenames:
             path = here / name
-            rel = path.relative_to(folder)
-            info = path.lstat()
-            if stat.S_ISLNK(info.st_mode):
-                notes.append(f"skipped {rel}: symbolic links are not accepted")
-                continue
-            if not stat.S_ISREG(info.st_mode) or not budget.admit(str(rel), info.st_size):
-                continue
-            dest = target / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "rb") as src:
-                if not _copy_limited(src, dest, MAX_FILE_BYTES):
-                    notes.append(f"skipped {rel}: grew past the file limit while copying")
+            rel = PurePosixPath(path.relative_to(folder).as_posix())
+            try:
+                info = path.lstat()
+                if stat.S_ISLNK(info.st_mode):
+                    notes.append(f"skipped {_shown(rel)}: symbolic links are not accepted")
+                    continue
+                if not stat.S_ISREG(info.st_mode) or not budget.admit(_shown(rel), info.st_size):
+                    continue
+                with open(path, "rb") as src:
+                    _write_entry(target, rel, src, notes, "grew past the file limit while copying")
+            except OSError as exc:
+                notes.append(f"skipped {_shown(rel)}: cannot be read ({type(exc).__name__})")
 
 
 def find_course(root: Path) -> Path | None:
     """The folder of topic folders: ``course/``, the root itself, or either one level down."""
     def has_topics(folder: Path) -> bool:
-        return folder.is_dir() and any(_TOPIC_DIR.fullmatch(p.name) and p.is_dir() for p in folder.iterdir())
+        try:
+            return folder.is_dir() and any(_TOPIC_DIR.fullmatch(p.name) and p.is_dir() for p in folder.iterdir())
+        except OSError:
+            return False
 
     candidates = [root / "course", root]
-    subdirs = [p for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
+    try:
+        subdirs = [p for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
+    except OSError:
+        subdirs = []
     if len(subdirs) == 1:
         candidates += [subdirs[0] / "course", subdirs[0]]
     return next((c for c in candidates if has_topics(c)), None)
@@ -172,32 +213,41 @@ def find_course(root: Path) -> Path | None:
 def digest(course: Path) -> str:
     h = hashlib.sha256()
     for path in sorted(course.rglob("*")):
-        if path.is_file():
-            h.update(str(path.relative_to(course)).encode() + b"\0" + path.read_bytes() + b"\0")
+        if path.is_file() and not path.is_symlink():
+            h.update(str(path.relative_to(course)).encode("utf-8", "surrogateescape") + b"\0"
+                     + path.read_bytes() + b"\0")
     return h.hexdigest()[:16]
 
 
 def unpack(source: Path, work: Path, sid: str) -> Submission:
-    """Copy ``source`` into ``work/sid/src`` and locate its course tree; never raises."""
+    """Copy ``source`` into ``work/sid/src`` and locate its course tree; never raises.
+
+    Whatever is wrong with the source - a broken archive, names the file system
+    refuses, a file where a folder should be - ends as a note or as this
+    submission's ``error``, never as an exception that would stop the class.
+    """
     sub = Submission(sid, str(source), work / sid / "src")
-    if sub.root.exists():
-        shutil.rmtree(sub.root)
-    sub.root.mkdir(parents=True)
     try:
+        if sub.root.exists():
+            shutil.rmtree(sub.root)
+        sub.root.mkdir(parents=True)
         if source.is_dir():
             _copy_tree(source, sub.root, sub.notes)
         elif source.is_file() and source.suffix.lower() == ".zip":
             _unzip(source, sub.root, sub.notes)
         elif source.exists():
-            raise SubmissionError(f"{source.name}: expected a folder or a .zip file")
+            raise SubmissionError(f"{_shown(source.name)}: expected a folder or a .zip file")
         else:
-            raise SubmissionError(f"{source}: no such file or folder")
+            raise SubmissionError(f"{_shown(source, 200)}: no such file or folder")
         sub.course = find_course(sub.root)
         if sub.course is None:
             raise SubmissionError("no course/ folder with topic folders (t01_..., t02_...) found")
         sub.digest = digest(sub.course)
     except SubmissionError as exc:
         sub.error = str(exc)
+    except Exception as exc:  # noqa: BLE001 - one submission must never stop the others
+        sub.course, sub.digest = None, ""
+        sub.error = f"the submission could not be unpacked ({type(exc).__name__}: {_shown(exc, 200)})"
     return sub
 
 

@@ -172,16 +172,22 @@ def grade(
     topics: list[str] | None = typer.Option(None, "--topic", help="grade only these topics (repeatable)"),
     timeout: float = typer.Option(180.0, help="wall-clock seconds per topic worker"),
     memory: int = typer.Option(3072, help="memory limit per worker, MB"),
-    sandbox_level: str = typer.Option("auto", "--sandbox", help="auto, namespaces, userns or none"),
+    sandbox_level: str = typer.Option("auto", "--sandbox", help="auto, bwrap, namespaces, userns or none "
+                                                               "(auto: the strongest this machine has)"),
 ):
-    """Grade submissions with the hidden checks, each topic in an isolated worker."""
+    """Grade submissions with the hidden checks, each topic in an isolated worker.
+
+    The kit's own reference of every chosen topic is graded first, through the same
+    sandbox (a canary): if it does not get full marks, nothing is graded and one
+    sentence says what the sandbox could not do.
+    """
     from pathlib import Path
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     try:
         from autograder import report, sandbox
-        from autograder.grade import Config, Grader
+        from autograder.grade import Config, Grader, GraderFault
         from autograder.submission import submission_id
     except ModuleNotFoundError:
         console.print("[red]grading needs the instructor kit (the autograder package is not installed)")
@@ -190,8 +196,8 @@ def grade(
     if mode not in ("fallback", "own"):
         console.print("[red]--mode must be 'fallback' or 'own'")
         raise typer.Exit(2)
-    if sandbox_level not in ("auto", "namespaces", "userns", "none"):
-        console.print("[red]--sandbox must be auto, namespaces, userns or none")
+    if sandbox_level not in ("auto", *sandbox.LEVELS):
+        console.print("[red]--sandbox must be auto, bwrap, namespaces, userns or none")
         raise typer.Exit(2)
     chosen = _topics(topics)
     limits = sandbox.Limits(wall_s=timeout, cpu_s=int(timeout), memory_mb=memory)
@@ -208,10 +214,29 @@ def grade(
             progress.advance(task)
 
         grader = Grader(config, on_topic)
-        if grader.level == "none":
-            console.print("[yellow]warning: no sandbox on this machine (needs unshare): learner code runs as a "
-                          "plain process and could read the reference or use the network")
-        results = grader.grade(sources, ids)
+        if (warning := sandbox.weaker_level_warning(grader.level, sandbox_level)) is not None:
+            console.print(f"[yellow]warning: {escape(warning)}")
+        progress.update(task, description="canary: the kit's reference through the sandbox")
+
+        def stop(signum, frame):  # a `kill` cleans up like Ctrl-C: no worker or temporary folder is left
+            raise KeyboardInterrupt
+
+        import signal
+
+        previous = signal.signal(signal.SIGTERM, stop)
+        try:
+            results = grader.grade(sources, ids)
+        except GraderFault as exc:
+            progress.stop()
+            console.print(f"[red]{escape(str(exc))}")
+            raise typer.Exit(3) from None
+        except KeyboardInterrupt:
+            progress.stop()
+            console.print(f"[yellow]interrupted: no worker is left running; the topics graded so far are stored "
+                          f"under {escape(str(config.out))}, and the same command grades the rest")
+            raise typer.Exit(130) from None
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     for sub, grades in results.values():
         report.write_submission_json(config.out, sub, grades)
         report.write_gradescope(config.out, sub, grades)
@@ -223,36 +248,108 @@ def grade(
 
 
 @app.command("gradescope-bundle")
-def gradescope_bundle(out: str = typer.Argument("autograder.zip", help="zip file to write")):
-    """Write a Gradescope autograder zip (setup.sh, run_autograder and the kit)."""
+def gradescope_bundle(
+    out: str = typer.Argument("autograder.zip", help="zip file to write"),
+    topics: list[str] | None = typer.Option(None, "--topic", help="the assignment's topics, e.g. 1-6 (repeatable; "
+                                                                 "default: all)"),
+    jobs: int = typer.Option(2, help="workers in Gradescope's container"),
+    mode: str = typer.Option("fallback", help="fallback or own (see `llmkit grade --help`)"),
+):
+    """Write a Gradescope autograder zip (setup.sh, run_autograder and the kit) for one assignment."""
     from pathlib import Path
 
-    from autograder.gradescope import build_bundle
-
-    names = build_bundle(Path(out))
-    console.print(f"wrote {out} ({len(names)} files); upload it as the assignment's autograder")
+    try:
+        from autograder.gradescope import build_bundle
+    except ModuleNotFoundError:
+        console.print("[red]the Gradescope bundle needs the instructor kit (the autograder package is not installed)")
+        raise typer.Exit(2) from None
+    if mode not in ("fallback", "own"):
+        console.print("[red]--mode must be 'fallback' or 'own'")
+        raise typer.Exit(2)
+    chosen = _topics(topics)
+    names = build_bundle(Path(out), chosen, max(1, jobs), mode)
+    points = sum(t.points for t in chosen)
+    console.print(f"wrote {out} ({len(names)} files): topics {chosen[0].code}-{chosen[-1].code}, {points} points. "
+                  f"Upload it as the autograder of a programming assignment worth {points} points.")
 
 
 @app.command()
-def release(out: str = typer.Argument(..., help="new folder to write the student release to")):
+def release(
+    out: str = typer.Argument(..., help="new folder to write the student release to"),
+    as_zip: bool = typer.Option(False, "--zip", help="also write OUT.zip next to it (to publish as a download)"),
+):
     """Build the student release: stubs, READMEs, notebooks, public checks - no solutions, no hidden checks."""
     from pathlib import Path
 
     try:
-        from llmkit.release import build, leaks
+        from llmkit.release import build, leaks, zip_release
     except ModuleNotFoundError:
         console.print("[red]this is already a student release")
         raise typer.Exit(2) from None
     try:
         files = build(Path(out))
-    except FileExistsError as exc:
-        console.print(f"[red]{exc}")
+    except (FileExistsError, ValueError) as exc:  # ValueError: README.md's markers are out of place
+        console.print(f"[red]{escape(str(exc))}")
         raise typer.Exit(2) from None
     problems = leaks(Path(out))
     for problem in problems:
-        console.print(f"[red]{problem}")
+        console.print(f"[red]{escape(problem)}")
     console.print(f"wrote {len(files)} files to {out}" + (" - with leaks!" if problems else ""))
-    raise typer.Exit(1 if problems else 0)
+    if problems:
+        raise typer.Exit(1)
+    if as_zip:
+        console.print(f"wrote {zip_release(Path(out))}")
+    console.print("next: publish it (git, the zip, `llmkit nbgrader` or `llmkit gradescope-bundle`); its README "
+                  "tells students how to set up")
+
+
+@app.command()
+def submit(
+    out: str = typer.Option("submission.zip", help="the zip file to write"),
+    course: str | None = typer.Option(None, help="your course/ folder [default: ./course, else the installed kit's]"),
+):
+    """Pack your topic folders (Python sources and notebooks only) into a zip to hand in."""
+    from pathlib import Path
+
+    from llmkit.submit import SubmitError, find_course, pack, summary
+
+    try:
+        folder = Path(course) if course else find_course()
+        if not folder.is_dir():
+            raise SubmitError(f"--course: {folder} is not a folder")
+        packed = pack(folder.resolve(), Path(out))
+    except SubmitError as exc:
+        console.print(f"[red]{escape(str(exc))}")
+        raise typer.Exit(2) from None
+    for line in summary(packed):
+        console.print(escape(line), highlight=False)
+    console.print("hand in this zip where your instructor asks (Gradescope, your course site)")
+
+
+@app.command()
+def nbgrader(
+    course_dir: str = typer.Argument(..., help="new folder for the nbgrader course"),
+    topics: list[str] | None = typer.Option(None, "--topic", help="topics to make assignments of, e.g. 1-6 "
+                                                                 "(repeatable; default: all)"),
+    course_id: str = typer.Option("llmkit", help="nbgrader's course id"),
+):
+    """Write an nbgrader course: config and one source assignment per topic (notebook, stubs, README)."""
+    from pathlib import Path
+
+    try:
+        from llmkit.nbgrader_course import write_course
+    except ModuleNotFoundError:
+        console.print("[red]the nbgrader course needs the instructor kit (this is a student release)")
+        raise typer.Exit(2) from None
+    chosen = _topics(topics)
+    try:
+        assignments = write_course(Path(course_dir), chosen, course_id)
+    except FileExistsError as exc:
+        console.print(f"[red]{escape(str(exc))}")
+        raise typer.Exit(2) from None
+    console.print(f"wrote {len(assignments)} assignments to {course_dir}/source; next, in {course_dir}:")
+    console.print(f"  nbgrader generate_assignment {assignments[0]}   # and the others, as the term goes on",
+                  highlight=False)
 
 
 @app.command()
@@ -260,19 +357,75 @@ def run(
     impl: str = typer.Option("course", help=IMPL_HELP),
     play: str = typer.Option("hamlet", help="which bundled play to use"),
     plot: str | None = typer.Option(None, help="write attention heat maps to this PNG file"),
-    minutes: float | None = typer.Option(None, help="pretraining: wall-clock budget of the training loop [default: 4]"),
+    quick: bool = typer.Option(False, "--quick", help="a short run (about 3 minutes on 2 CPU cores; default: 15)"),
+    minutes: float | None = typer.Option(None, help="pretraining: wall-clock budget of the training loop "
+                                                     "[default: 6; --quick: 1]"),
     steps: int | None = typer.Option(None, help="pretraining: a fixed number of steps instead of --minutes"),
-    out: str = typer.Option("runs/shakespeare", help="pretraining: folder for checkpoint, run.json, loss curve"),
+    out: str | None = typer.Option(None, help="folder for everything the run writes (pretrain/, classify/, "
+                                              "instruct/, report/) [default: runs/course; --quick: runs/quick]"),
+    data: str | None = typer.Option(None, help="your own spam file: label<TAB>text lines, label ham or spam"),
+    instructions: str | None = typer.Option(None, help="your own Alpaca JSON: a list of {instruction, input, "
+                                                       "output}"),
+    weights: str | None = typer.Option(None, help="finetune GPT-2's weights from this folder (config.json + "
+                                                  "model.safetensors) instead of pretraining"),
+    judge: str = typer.Option("offline", help="offline (exact match and token F1) or ollama (a local model "
+                                              "scores too)"),
+    judge_model: str = typer.Option("llama3.2", help="the Ollama model that judges (with --judge ollama)"),
+    ollama_host: str = typer.Option("http://localhost:11434", help="the Ollama server (with --judge ollama)"),
+    max_examples: int | None = typer.Option(None, help="at most this many examples in each split of each "
+                                                       "finetuning step (a smoke test)"),
+    fresh: bool = typer.Option(False, "--fresh", help="start over: do not reuse the finished steps in --out"),
 ):
-    """The main job: run the pipeline built so far on the bundled Shakespeare text, pretraining included."""
+    """The main job: text -> BPE -> pretraining -> spam classification -> instruction finetuning -> evaluation,
+    on your own code, with a report folder. Finished steps in --out are reused, so an interrupted run picks up
+    where it stopped."""
     from pathlib import Path
 
     from llmkit.pipeline import run_pipeline
 
-    settings = _train_settings(minutes=minutes, steps=steps)
+    course = _course_run(quick=quick, minutes=minutes, steps=steps, out=out, data=data, instructions=instructions,
+                         weights=weights, judge=judge, judge_model=judge_model, ollama_host=ollama_host,
+                         max_examples=max_examples, fresh=fresh)
+    if isinstance(course, str):
+        console.print(f"[red]{course}")
+        raise typer.Exit(2)
     with resolver.session(_choice(impl)):  # fresh imports of the chosen topics, undone afterwards
-        code = run_pipeline(play, console, Path(plot) if plot else None, settings, Path(out))
+        code = run_pipeline(play, console, Path(plot) if plot else None, course)
     raise typer.Exit(code)
+
+
+def _course_run(*, quick: bool, minutes, steps, out, data, instructions, weights, judge, judge_model, ollama_host,
+                max_examples, fresh):
+    """``llmkit run``'s options as a :class:`llmkit.finetune.CourseRun`, or one sentence saying what is wrong."""
+    import dataclasses
+    from pathlib import Path
+
+    from llmkit.finetune import CourseRun, course_settings, read_data, weights_settings
+
+    if judge not in ("offline", "ollama"):
+        return f"--judge must be offline or ollama, not {judge!r}"
+    for flag, path, folder in (("--data", data, False), ("--instructions", instructions, False),
+                               ("--weights", weights, True)):
+        if path is not None and not (Path(path).is_dir() if folder else Path(path).is_file()):
+            return f"{flag}: {path} is not an existing {'folder' if folder else 'file'}"
+    if max_examples is not None and max_examples < 1:
+        return f"--max-examples must be at least 1, not {max_examples}"
+    pretraining, finetuning = course_settings(quick)
+    pretraining = dataclasses.replace(pretraining, **{k: v for k, v in (("minutes", minutes), ("steps", steps))
+                                                      if v is not None})
+    finetuning = dataclasses.replace(finetuning, judge=judge, judge_model=judge_model, ollama_host=ollama_host,
+                                     max_examples=max_examples)
+    if weights is not None:
+        finetuning = weights_settings(finetuning)
+    where = Path(out) if out else Path("runs/quick" if quick else "runs/course")
+    course = CourseRun(where, pretraining, finetuning, data=Path(data) if data else None,
+                       instructions=Path(instructions) if instructions else None,
+                       weights=Path(weights) if weights else None, fresh=fresh)
+    try:  # a malformed file of the user's stops the run before anything is computed
+        read_data(course)
+    except (ValueError, FileNotFoundError) as exc:
+        return str(exc)
+    return course
 
 
 def _train_settings(**flags):

@@ -4,10 +4,11 @@ It runs the pipeline built so far - Stage 1: raw Shakespeare text -> GPT-2
 BPE token ids -> input/target windows -> embeddings ready for a model; Stage 2:
 causal multi-head attention over those embeddings; Stage 3: GPT-2 small built
 from the learner's own topics, its size, its memory, and its first loss; Stage
-4: a small GPT pretrained on the whole corpus (``llmkit.pretrain``) - and
-prints what each step produced. Stage 5 (finetuning) will extend it. A hole
-that is not written yet stops the run with one sentence naming the function to
-write; the steps already done are still shown.
+4: a small GPT pretrained on the whole corpus (``llmkit.pretrain``); Stage 5:
+that model finetuned to classify spam and to follow instructions, then
+evaluated, with a report folder (``llmkit.finetune``) - and prints what each
+step produced. A hole that is not written yet stops the run with one sentence
+naming the function to write; the steps already done are still shown.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from rich.table import Table
 
 from llmkit import data, registry, resolver
 from llmkit.checks import describe_exception
-from llmkit.pretrain import TrainSettings, pretrain
+from llmkit.finetune import CourseRun, course_settings, run_course
 
 CONTEXT = 256  # tokens per training window for the demo
 D_MODEL = 768  # GPT-2 small's width
@@ -153,12 +154,11 @@ def _plot_attention(weights: torch.Tensor, tokens: list[str], path: Path) -> Non
     plt.close(fig)
 
 
-def run_pipeline(play: str, console: Console, plot: Path | None = None, train: TrainSettings | None = None,
-                 out: Path = Path("runs/shakespeare")) -> int:
+def run_pipeline(play: str, console: Console, plot: Path | None = None, course: CourseRun | None = None) -> int:
     """Run every stage this kit has and print what each step gave; return a process exit code.
 
-    Stages 1-3 print one table; Stage 4 then pretrains with ``train``'s settings
-    (``llmkit train``'s defaults when ``None``) and writes its files to ``out``.
+    Stages 1-3 print one table; then ``course`` (``llmkit run``'s defaults when
+    ``None``) pretrains, finetunes and evaluates, writing its files to ``course.out``.
     """
     table = Table(title=f"The pipeline on {play!r} ({resolver.current().spec})", show_header=True)
     table.add_column("step")
@@ -187,10 +187,8 @@ def run_pipeline(play: str, console: Console, plot: Path | None = None, train: T
         console.print(f"[red]Stopped after {done}: {escape(describe_exception(exc))}")
         return 1
     console.print(table)
-    console.print(f"[green]Done: {done}.[/green] Stage 4: pretraining on the whole Shakespeare corpus.")
-    code = pretrain(train or TrainSettings(), out, console)
-    if code != 0:
-        console.print(f"[yellow]Stopped after {done}.")
-        return code
-    console.print("[green]Done: Stage 4 (pretraining).[/green] Stage 5 (finetuning) comes next.")
-    return 0
+    if course is None:
+        course = CourseRun(Path("runs/course"), *course_settings())
+    following = "pretraining on the whole Shakespeare corpus" if course.weights is None else "GPT-2's weights"
+    console.print(f"[green]Done: {done}.[/green] Stage 4: {following}.")
+    return run_course(course, console)

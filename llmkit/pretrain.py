@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -65,6 +66,7 @@ class TrainSettings:
     max_grad_norm: float = 1.0
     eval_every: int = 100  # steps between validation measurements
     eval_batches: int = 8
+    final_eval_batches: int | None = None  # the closing verdict's batches; None: the whole validation text
     sample_every: int = 400  # steps between sample generations
     sample_tokens: int = 60
     temperature: float = 0.8
@@ -112,39 +114,76 @@ class CorpusTokenizer:
     (the head is most of a small model's work) and learns the same language:
     a token that never occurs would only have its probability pushed to zero.
     ``encode`` and ``decode`` speak the compact ids, so the learner's loaders,
-    ``text_to_ids`` and ``ids_to_text`` use it like any tokenizer. Each distinct
-    text is encoded once (the loaders read the same texts again).
+    ``text_to_ids`` and ``ids_to_text`` use it like any tokenizer. Each of the
+    ``texts`` given here is encoded once (the loaders read the same texts again).
+
+    ``extra_ids`` (GPT-2 ids) join the vocabulary even when no text uses them.
+    When the vocabulary holds GPT-2's 256 single-byte tokens (``llmkit run``
+    adds them), a token outside it is spelled out as its bytes instead of
+    being refused: any text can be encoded, and decoding gives it back.
     """
 
-    def __init__(self, tokenizer, texts: list[str], kept: list[int] | None = None):
+    def __init__(self, tokenizer, texts: list[str], kept: list[int] | None = None, extra_ids: tuple[int, ...] = ()):
         self.inner = tokenizer
-        self._seen: dict[tuple[int, str], list[int]] = {}
-        self._texts = texts  # keeps the memo's keys (object ids) valid
-        gpt2_ids = [self._encode_gpt2(text) for text in texts]
-        self.kept = kept if kept is not None else sorted({i for ids in gpt2_ids for i in ids})
+        # memo by identity, holding the text itself: the id of a freed string can be reused by another one
+        self._memo: dict[int, tuple[str, list[int]]] = {}
+        for text in texts:
+            self._memo[id(text)] = (text, list(tokenizer.encode(text, allowed_special="all")))
+        used = {i for _, ids in self._memo.values() for i in ids}
+        self.kept = kept if kept is not None else sorted(used | set(extra_ids))
         self.index = {gpt2_id: i for i, gpt2_id in enumerate(self.kept)}
+        self.byte_fallback = all(i in self.index for i in byte_token_ids())
 
     @property
     def vocab_size(self) -> int:
         return len(self.kept)
 
     def _encode_gpt2(self, text: str, allowed_special: Any = "all") -> list[int]:
-        key = (id(text), str(allowed_special))
-        if key not in self._seen:
-            self._seen[key] = list(self.inner.encode(text, allowed_special=allowed_special))
-        return self._seen[key]
+        memo = self._memo.get(id(text))
+        if memo is not None and memo[0] is text and allowed_special == "all":
+            return memo[1]
+        return list(self.inner.encode(text, allowed_special=allowed_special))
 
     def encode(self, text: str, allowed_special: Any = "all") -> list[int]:
         ids = self._encode_gpt2(text, allowed_special)
+        try:
+            return [self.index[i] for i in ids]
+        except KeyError:
+            pass
         missing = [i for i in ids if i not in self.index]
-        if missing:
+        if not self.byte_fallback:
             raise ValueError(f"{self.inner.decode(missing[:5])!r} never occurs in the training corpus, so the "
                              "model has no token for it: use words from the plays")
-        return [self.index[i] for i in ids]
+        byte_ids = byte_token_ids()
+        out: list[int] = []
+        for i in ids:
+            if i in self.index:
+                out.append(self.index[i])
+            else:  # spelled out: one single-byte token per byte of the missing token
+                out.extend(self.index[byte_ids[b]] for b in data.tiktoken_gpt2().decode_single_token_bytes(i))
+        return out
 
     def decode(self, ids) -> str:
         ids = ids.tolist() if isinstance(ids, torch.Tensor) else list(ids)
         return self.inner.decode([self.kept[i] for i in ids])
+
+
+@functools.lru_cache(maxsize=1)
+def byte_token_ids() -> tuple[int, ...]:
+    """GPT-2's id of each single-byte token, indexed by the byte (0-255)."""
+    encoding = data.tiktoken_gpt2()
+    return tuple(encoding.encode_single_token(bytes([b])) for b in range(256))
+
+
+@dataclass
+class Vocabulary:
+    """What joins the corpus's tokens in the model's vocabulary: the tokens of ``texts`` and the GPT-2
+    ``ids`` (``llmkit run`` adds its finetuning texts, ``<|endoftext|>`` and the 256 byte tokens);
+    ``note`` ends the line that reports the vocabulary's size."""
+
+    texts: list[str] = field(default_factory=list)
+    ids: tuple[int, ...] = ()
+    note: str = ""
 
 
 # ----------------------------------------------------------------------------- pieces of a run
@@ -214,8 +253,10 @@ def empty_history() -> dict[str, list]:
 class Run:
     """One pretraining run: data, model, optimizer and the loop around the learner's ``train_step``."""
 
-    def __init__(self, settings: TrainSettings, out: Path, console: Console, kept: list[int] | None = None):
+    def __init__(self, settings: TrainSettings, out: Path, console: Console, kept: list[int] | None = None,
+                 vocabulary: Vocabulary | None = None):
         self.s, self.out, self.console = settings, out, console
+        self.vocabulary = vocabulary or Vocabulary()
         self.device = torch.device(settings.device)
         self.t = Topics.load()
         self.history = empty_history()
@@ -230,7 +271,9 @@ class Run:
         text = data.corpus(s.plays or None)
         with self.console.status("loading GPT-2's BPE (topic 02) and tokenizing the corpus"):
             train_text, val_text = t.evaluation.split_text(text, s.train_ratio)
-            self.tokenizer = CorpusTokenizer(t.bpe.load_gpt2_tokenizer(), [train_text, val_text], self._kept)
+            self.tokenizer = CorpusTokenizer(t.bpe.load_gpt2_tokenizer(),
+                                             [train_text, val_text, *self.vocabulary.texts], self._kept,
+                                             self.vocabulary.ids)
             train_ids, val_ids = self.tokenizer.encode(train_text), self.tokenizer.encode(val_text)
         self.vocab_size = self.tokenizer.vocab_size
         self.baseline = unigram_loss(train_ids, val_ids, self.vocab_size)
@@ -246,7 +289,7 @@ class Run:
         self.console.print(f"corpus: {len(text):,} characters -> {len(train_ids):,} training and {len(val_ids):,} "
                            f"validation tokens ({len(self.train_loader):,} batches of {s.batch_size} x "
                            f"{s.context_length} per epoch); the model's vocabulary: the {self.vocab_size:,} GPT-2 "
-                           "tokens the corpus uses")
+                           f"tokens the corpus uses{self.vocabulary.note}")
         self.console.print(f"baseline: the training text's unigram distribution scores a validation loss of "
                            f"[bold]{self.baseline:.3f}[/bold] nats/token (uniform over {self.vocab_size:,} tokens: "
                            f"{math.log(self.vocab_size):.3f})")
@@ -404,8 +447,13 @@ def progress_bar(console: Console) -> Progress:
                     TimeElapsedColumn(), TimeRemainingColumn(), console=console)
 
 
-def pretrain(settings: TrainSettings, out: Path, console: Console, resume: bool = False) -> int:
-    """Run (or resume) pretraining and print the summary; return a process exit code."""
+def pretrain(settings: TrainSettings, out: Path, console: Console, resume: bool = False,
+             vocabulary: Vocabulary | None = None) -> int:
+    """Run (or resume) pretraining and print the summary; return a process exit code.
+
+    ``vocabulary`` adds tokens to the model's vocabulary beyond the corpus's (a
+    resumed run keeps the vocabulary saved in its run file).
+    """
     from llmkit.checks import describe_exception
 
     started = time.perf_counter()
@@ -420,7 +468,7 @@ def pretrain(settings: TrainSettings, out: Path, console: Console, resume: bool 
             settings = dataclasses.replace(saved, device=settings.device)  # the run's own settings, any device
             console.print(f"resuming with the settings saved in {out / RUN_FILE}")
         out.mkdir(parents=True, exist_ok=True)
-        run = Run(settings, out, console, kept)
+        run = Run(settings, out, console, kept, vocabulary)
         run.prepare_data()
         run.build()
         if resume:
@@ -451,15 +499,18 @@ def summarize(run: Run, checkpoint: Path, seconds: float) -> None:
     console, history = run.console, run.history
     plot_curve(history, run.baseline, run.out / CURVE)
     # the curve's points measure the first eval_batches batches; the verdict uses the whole validation text
+    # (or its first final_eval_batches batches, for a short run)
     run.model.eval()
-    with torch.no_grad(), run.autocast(), console.status("validation loss over the whole validation text"):
-        final = float(run.t.evaluation.calc_loss_loader(run.val_loader, run.model, run.device))
+    part = "whole" if run.s.final_eval_batches is None else f"first {run.s.final_eval_batches} batches of the"
+    with torch.no_grad(), run.autocast(), console.status(f"validation loss over the {part} validation text"):
+        final = float(run.t.evaluation.calc_loss_loader(run.val_loader, run.model, run.device,
+                                                        run.s.final_eval_batches))
     table = Table(title="pretraining", show_header=False)
     table.add_column("what")
     table.add_column("result", overflow="fold")
     table.add_row("steps", f"{run.step:,} ({run.tokens_seen:,} tokens) in {seconds / 60:.1f} min")
     table.add_row("validation loss", f"{history['val_loss'][0]:.3f} (untrained) -> {final:.3f} nats/token over "
-                                     f"the whole validation text (perplexity {math.exp(final):,.1f})")
+                                     f"the {part} validation text (perplexity {math.exp(final):,.1f})")
     gap = run.baseline - final
     table.add_row("vs unigram baseline", f"{run.baseline:.3f}: {gap:+.3f} nats "
                   + ("(beats it by more than 1 nat)" if gap >= 1.0 else "(not yet 1 nat better)"))

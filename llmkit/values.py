@@ -242,7 +242,7 @@ def _compare_tensors(got, expected, path, reveal, rtol, atol) -> None:
     first = tuple(int(i) for i in torch.nonzero(~ok)[0])
     at = f"first at index {first}: got {got[first].item():.6g}"
     if reveal:
-        at += f", expected {exact(expected)[first].item():.6g}"
+        at += f", expected {(truth if want == 'floating' else expected)[first].item():.6g}"
     if want == "floating":
         at += f", allowed error there {allowed[first].item():.3g}"
     raise Mismatch(f"{path}: {bad} of {got.numel()} values differ ({at}{detail})")
@@ -274,7 +274,8 @@ def same(got: Any, expected: Any, *, reveal: bool = True, path: str = "result",
     if isinstance(expected, Near) and expected.number:
         if isinstance(got, bool) or not isinstance(got, (int, float)):
             raise Mismatch(f"{path}: got a {type(got).__name__}, expected a number")
-        return _compare_tensors(torch.tensor(float(got)), expected, path, reveal, rtol, atol)
+        # float64, as the answer is: float32 would turn a number beyond 3.4e38 into inf
+        return _compare_tensors(torch.tensor(float(got), dtype=torch.float64), expected, path, reveal, rtol, atol)
     if isinstance(expected, (torch.Tensor, Near)):
         if not isinstance(got, torch.Tensor):
             raise Mismatch(f"{path}: got a {type(got).__name__}, expected a tensor")

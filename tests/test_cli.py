@@ -72,13 +72,14 @@ def test_stubs_and_snapshots_are_reported_up_to_date():
 def test_main_job_runs_on_the_reference_and_plots(tmp_path):
     plot = tmp_path / "attention.png"
     result = runner.invoke(app, ["run", "--impl", "solutions", "--plot", str(plot), "--steps", "2",
-                                 "--out", str(tmp_path / "run")], env={"COLUMNS": "250"})
+                                 "--max-examples", "8", "--out", str(tmp_path / "run")], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     assert "matches tiktoken's gpt2 exactly" in result.output
     assert "weight on future tokens 0.0e+00" in result.output
     assert "124,439,808 parameters with tied weights, 163,037,184 untied" in result.output
     assert "t13's formula agrees" in result.output and "near uniform" in result.output
     assert "Done: Stage 3" in result.output and "Done: Stage 4" in result.output
+    assert "Done: Stage 5" in result.output
     assert plot.stat().st_size > 10_000
 
 

@@ -8,6 +8,7 @@ covers them all (``--jobs 2``), then each test asserts on its own submission.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -25,6 +26,23 @@ T01 = registry.get(1)
 REFERENCE_FILE = named_root("solutions") / "t01_tokenizer" / "tokenizer.py"
 HIDDEN_FILE = Path(__file__).resolve().parent.parent / "autograder" / "hidden" / "t01_tokenizer.py"
 KIT_GIT = Path(__file__).resolve().parent.parent / ".git"
+
+
+# Learner code that replaces the worker's results with its own and leaves, at any sandbox level:
+# the bwrap fork server's probe process writes to a memory file (``result_fd()``), the weaker
+# levels' worker to the file its request names.
+FORGE = """import json, os, sys
+CHECKS = ['pretokenize_random', 'vocab_random', 'encode_unknown', 'decode_random', 'round_trip_random',
+          'decode_unknown_id']
+forged = json.dumps({results}).encode()
+main = sys.modules['__main__']
+if hasattr(main, 'result_fd') and main.result_fd() >= 0:
+    os.ftruncate(main.result_fd(), 0)
+    os.pwrite(main.result_fd(), forged, 0)
+else:
+    with open(json.load(open(sys.argv[1]))['result'], 'wb') as f:
+        f.write(forged)
+os._exit(0)"""
 
 
 def _submission(root: Path, name: str, init_code: str = "", replace: tuple[str, str] | None = None) -> Path:
@@ -64,12 +82,8 @@ CASES: dict[str, dict] = {
                                    "llmkit.checks.judge = lambda *a, **k: None",
                       "replace": ("return ids\n", "return [0]\n")},
     # cheating: forge the worker's result file with "ok" outcomes, then leave
-    "forge_results": {"init_code": "import json, os, sys\n"
-                                  "req = json.load(open(sys.argv[1]))\n"
-                                  "json.dump({n: {'status': 'ok', 'value': [], 'message': '', 'seconds': 0}"
-                                  " for n in ['pretokenize_random', 'vocab_random', 'encode_unknown',"
-                                  " 'decode_random', 'round_trip_random', 'decode_unknown_id']},"
-                                  " open(req['result'], 'w'))\nos._exit(0)"},
+    "forge_results": {"init_code": FORGE.format(results="{n: {'status': 'ok', 'value': [], 'message': '',"
+                                                        " 'seconds': 0} for n in CHECKS}")},
     # cheating: read the hidden checks of the kit
     "read_hidden": {"init_code": f"open({str(HIDDEN_FILE)!r}).read()"},
     # cheating: swap the worker's capture and result files for links to the reference, so that
@@ -109,7 +123,8 @@ def test_correct_submission_gets_full_marks(graded):
 
 def test_partially_correct_submission_gets_partial_marks(graded):
     grade = _grade(graded, "partial")
-    assert grade.score == pytest.approx(10 * 4 / 6, abs=0.01)
+    # 3 of 5 behaviour checks pass; the error-handling check passes too but counts only 3/5 of its point
+    assert grade.score == pytest.approx(10 * (3 + 3 / 5) / 6, abs=0.01)
     failing = [c for c in grade.checks if c.status != "pass"]
     assert {c.name for c in failing} == {"decode_random", "round_trip_random"}
     assert all("first difference at character" in c.message for c in failing)
@@ -126,10 +141,10 @@ def test_partially_correct_submission_gets_partial_marks(graded):
     ("memory", "MemoryError"),
     ("fork_bomb", ""),
     ("output_flood", "File too large"),
-    ("read_reference", "raised PermissionError"),
+    ("read_reference", "raised (FileNotFoundError|PermissionError)"),  # absent (bwrap) or covered
     ("import_reference", "ModuleNotFoundError"),
-    ("forge_results", ""),
-    ("read_hidden", "raised PermissionError"),
+    ("forge_results", "vocab_random"),  # an empty list is no vocabulary: the grader's comparison says so
+    ("read_hidden", "raised (FileNotFoundError|PermissionError)"),
     ("read_git", "raised"),
     ("link_outputs", "exit status 1"),
 ])
@@ -138,8 +153,8 @@ def test_faults_and_cheats_score_zero_with_a_reason(graded, name, reason):
         pytest.skip("needs the namespace sandbox")
     grade = _grade(graded, name)
     assert grade.score == 0.0
-    text = grade.reason + " ".join(c.message for c in grade.checks)
-    assert reason in text
+    text = grade.reason + " ".join(f"{c.name}: {c.message}" for c in grade.checks)
+    assert re.search(reason, text), text
     assert text.strip(), "a zero needs a reason"
 
 
@@ -218,17 +233,6 @@ def test_missing_topic_and_broken_submission_score_zero_without_a_worker(tmp_pat
     results = Grader(config).grade([tmp_path / "nobody", tmp_path / "ghost.zip"], ["nobody", "ghost"])
     assert results["nobody"][1][1].status == "missing"
     assert results["ghost"][1][1].status == "error" and "no such file" in results["ghost"][1][1].reason
-
-
-def test_gradescope_bundle_holds_scripts_and_kit(tmp_path):
-    from autograder.gradescope import build_bundle
-
-    names = build_bundle(tmp_path / "autograder.zip")
-    assert {"setup.sh", "run_autograder", "source/pyproject.toml"} <= set(names)
-    assert any(n.startswith("source/autograder/hidden/") for n in names)
-    assert any(n.startswith("source/solutions/") for n in names)
-    with zipfile.ZipFile(tmp_path / "autograder.zip") as zf:
-        assert "results/results.json" in zf.read("run_autograder").decode()
 
 
 # ----------------------------------------------------------------------------- replaying a grade

@@ -113,6 +113,22 @@ def test_near_judges_against_the_exact_answer_with_its_spread():
     assert "got a str" in _fails("3.5", value[1])
 
 
+
+def test_a_wrong_number_against_its_exact_answer_is_a_mismatch_that_shows_it():
+    from llmkit.values import Near
+
+    def number(x):
+        return Near(torch.tensor(x, dtype=torch.float64), torch.tensor(0.0, dtype=torch.float64), True)
+
+    # public checks (reveal=True) print the expected number; a Python float answer was indexed like a tensor
+    assert "got 2, expected 1," in _message(2.0, number(1.0))
+    assert "got 2, allowed" in _message(2.0, number(1.0), reveal=False)
+    # a number beyond float32's range (an exp of a large loss) is compared as it is, not as inf
+    same(3e39, number(3e39))
+    same(-1e300, number(-1e300))
+    assert "got 3e+39, expected 1e+39" in _message(3e39, number(1e39))
+
+
 def test_expected_values_never_come_from_untrusted_data():
     from llmkit.values import Near
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import types
 from pathlib import Path
@@ -45,6 +46,7 @@ NOT_BEHAVIOUR = {
     "In `checkpoint.py` (it imports": "where the code goes and what it builds on",
     "With CUDA it also holds every CUDA device's generator.": "the grader has no GPU to check it on",
     "The keys are yours.": "a freedom, not a behaviour",
+    "other keys are yours.": "a freedom, not a behaviour",
     "Given: `is_plain(value)`": "code handed out, not written by the learner",
 }
 
@@ -157,6 +159,39 @@ def partial_load_probe(t, rng: Rng, kind: str) -> dict:
 def round_trips(t, rng):
     return {"topic 22 AdamW": round_trip_probe(t, rng, OPTIMIZERS[0], dropout=rng.choice([0.0, 0.2])),
             "dict config, no optimizer, restore_rng=False": partial_load_probe(t, rng, rng.choice(OPTIMIZERS[1:]))}
+
+
+def file_layout(path: Path, model, config: dict) -> dict:
+    """What topic 34 needs of a checkpoint file read with ``torch.load(weights_only=True)``."""
+    data = read_back(path)
+    if not isinstance(data, dict):
+        return {"the file is a dict": False}
+    weights, saved_config = data.get("model"), data.get("config")
+    return {"the file is a dict": True,
+            '"model" is the model.state_dict()': isinstance(weights, dict) and same_tensors(weights,
+                                                                                             model.state_dict()),
+            '"config" is the config as a dict': type(saved_config) is dict and saved_config == config}
+
+
+@check("the file save_checkpoint writes, read with torch.load(weights_only=True), is a dict holding \"model\" (the "
+       "state_dict) and \"config\" (a GPTConfig as dataclasses.asdict, a dict config as it was): topic 34 reads "
+       "both straight from the file",
+       promises=["The file that `torch.load(path, weights_only=True)` reads back is a dict that holds at least "
+                 "`\"model\"` (the `model.state_dict()`) and `\"config\"` (the config as a dict), which topic 34 "
+                 "reads;"])
+def checkpoint_file(t, rng):
+    config = tiny_config(rng)
+    model = model_from(config, model_params(rng, config))
+    optimizer = make_optimizer(rng.choice(OPTIMIZERS), model)
+    fields = dataclasses.asdict(config)
+    given = {"a GPTConfig": (config, fields), "a dict config": (fields | {"note": "given as a dict"},) * 2}
+    out = {}
+    with scratch_folder() as folder, seeded_all(seed_of(rng)):
+        for what, (config_given, expected) in given.items():
+            path = folder / f"{len(out)}-{checkpoint_name(rng)}"
+            t.save_checkpoint(path, model, optimizer, rng.integer(0, 1000), config_given, tokens_seen=7)
+            out[what] = file_layout(path, model, expected)
+    return out
 
 
 @check("save_checkpoint's argument errors (step, config type, non-plain config or extra values) and a disk that "

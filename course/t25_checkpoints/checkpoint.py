@@ -127,6 +127,11 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, optimizer: torch.
     (``history=...``, ``tokens_seen=...``). Changes nothing: not the model, the
     optimizer or any random generator.
 
+    The file, read back with ``torch.load(path, weights_only=True)``, is a dict
+    that holds at least ``"model"`` (the ``model.state_dict()``) and ``"config"``
+    (the config as a dict): topic 34 reads these two keys straight from the
+    file. The other keys are yours.
+
     Checked before anything is written (so a previous checkpoint at ``path``
     stays): ``step`` must be an ``int >= 0`` (``ValueError`` naming it); ``config``
     a dataclass instance or a dict (``TypeError`` naming its type); the config

@@ -90,6 +90,8 @@ MUTANTS = [
     (F, '"step": step, "config": config, "model": model.state_dict()',
      '"step": step, "config": config, "model": {k: v for k, v in model.state_dict().items() if "bias" not in k}',
      "biases left out of the saved weights"),
+    (F, '"model"', '"weights"',
+     "the state dict saved (and loaded) under \"weights\": round trips work, but topic 34 cannot read the file"),
     # load_checkpoint
     (F, MISSING_CHECK, "", "a missing file raises ValueError instead of FileNotFoundError"),
     (F, FORMAT_CHECK, "    if not isinstance(checkpoint, dict):\n",

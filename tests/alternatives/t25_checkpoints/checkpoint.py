@@ -86,8 +86,9 @@ def save_checkpoint(path, model, optimizer, step, config, **extra):
     bad = sorted(k for k, v in extra.items() if not is_plain(v))
     if bad:
         raise TypeError(f"extra value {bad[0]} is not plain data")
-    atomic_save({"magic": MAGIC, "counter": step, "cfg": cfg, "user": extra, "random": capture_rng_state(),
-                 "weights": model.state_dict(), "optim": optimizer.state_dict()}, path)
+    # "model" and "config" are the keys topic 34 reads; the others are this module's own
+    atomic_save({"magic": MAGIC, "counter": step, "config": cfg, "user": extra, "random": capture_rng_state(),
+                 "model": model.state_dict(), "optim": optimizer.state_dict()}, path)
 
 
 def load_checkpoint(path, model, optimizer=None, restore_rng=True):
@@ -100,13 +101,13 @@ def load_checkpoint(path, model, optimizer=None, restore_rng=True):
         raise ValueError(f"{path} could not be read as a checkpoint ({exc.__class__.__name__})") from None
     if not ok:
         raise ValueError(f"{path} is not a checkpoint of save_checkpoint")
-    model.load_state_dict(data["weights"], strict=True)
+    model.load_state_dict(data["model"], strict=True)
     if optimizer:
         optimizer.load_state_dict(data["optim"])
     if restore_rng:
         restore_rng_state(data["random"])
     result = dict(data["user"])
-    result.update(step=data["counter"], config=data["cfg"])
+    result.update(step=data["counter"], config=data["config"])
     return result
 
 
