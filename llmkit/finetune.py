@@ -87,9 +87,9 @@ class FinetuneSettings:
     cls_max_length: int | None = 64  # tokens per message (95% of spam fits); None: the model's context length
     cls_trainable_blocks: int | None = None  # the last N blocks train; None: all of them
     cls_train_embeddings: bool = True  # tokens Shakespeare lacks (most of SMS's) were never trained
-    cls_epochs: int = 3
+    cls_epochs: int = 8  # 3 epochs at 5e-4 left the pretrained default at 85% (spam read as ham)
     cls_batch_size: int = 8
-    cls_lr: float = 5e-4
+    cls_lr: float = 1e-3
     cls_weight_decay: float = 0.1
     cls_eval_every: int = 50
     cls_eval_batches: int = 5
@@ -124,13 +124,15 @@ def course_settings(quick: bool = False) -> tuple[TrainSettings, FinetuneSetting
     with its response takes 30-70 tokens. Classification trains every block and
     the embeddings (the SMS tokens Shakespeare lacks were never trained: 75-88%
     test accuracy without them, 94-97% with them) on the first 64 tokens of a
-    message (95% of spam fits; as accurate as 128 and twice as fast). The
+    message (95% of spam fits; as accurate as 128 and twice as fast), for 8
+    epochs at a learning rate of 1e-3 (on the default pretrained model: 96.1,
+    97.3, 95.7% test accuracy for seeds 0-2; 3 epochs at 5e-4 gave 85.3%). The
     default run takes about 11 minutes, ``--quick`` under 3.
     """
     if quick:
         return (TrainSettings(minutes=0.75, context_length=128, eval_every=50, sample_every=10**9,
                               checkpoint_every=100, final_eval_batches=40),
-                FinetuneSettings(cls_epochs=2, instr_epochs=2))
+                FinetuneSettings(cls_epochs=2, cls_lr=5e-4, instr_epochs=2))
     return (TrainSettings(minutes=6.0, context_length=128, eval_every=100),
             FinetuneSettings())
 
