@@ -52,6 +52,7 @@ from autograder.forkserver import ForkServer, ServerFault, tar_files
 from autograder.sandbox import RUN_DIR
 from autograder.submission import Submission, unpack, unreadable_source
 from llmkit import registry
+from llmkit.atomic import write_atomic
 from llmkit.checks import (
     PROBE_STATUSES,
     Check,
@@ -651,11 +652,7 @@ class Grader:
     def _save(self, sub: Submission, grade: TopicGrade) -> None:
         if grade.status == GRADER_FAULT:  # no score: the next run grades this topic
             return
-        folder = self.results_dir(sub)
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{grade.topic}.json.tmp"
-        tmp.write_text(json.dumps(asdict(grade), indent=1), encoding="utf-8")
-        os.replace(tmp, folder / f"{grade.topic}.json")
+        write_atomic(self.results_dir(sub) / f"{grade.topic}.json", json.dumps(asdict(grade), indent=1))
 
     # -- the run -------------------------------------------------------------------
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shlex
 import subprocess
@@ -33,6 +32,7 @@ import zipfile
 from pathlib import Path
 
 from llmkit import registry
+from llmkit.atomic import write_atomic
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("llmkit", "course", "solutions", "checks", "autograder")
@@ -148,9 +148,7 @@ def grade_submission(root: Path, topics: list[str], jobs: int = 2, mode: str = "
         else:
             data = _failure_results(started, f"llmkit grade exited with status {run.returncode} "
                                               f"and wrote {len(written)} results")
-    tmp_path = results_path.with_name(".results.json.tmp")
-    tmp_path.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    os.replace(tmp_path, results_path)
+    write_atomic(results_path, json.dumps(data, indent=1))
     return data
 
 

@@ -15,8 +15,8 @@ the Gradescope ``results.json`` and the student's Markdown feedback always agree
 from __future__ import annotations
 
 import csv
+import io
 import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -28,14 +28,8 @@ from rich.table import Table
 from autograder.grade import TopicGrade
 from autograder.submission import Submission
 from llmkit import registry
+from llmkit.atomic import write_atomic
 from llmkit.board import replay_command
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _ranges(numbers: list[int]) -> list[str]:
@@ -100,7 +94,7 @@ def write_submission_json(out: Path, sub: Submission, grades: dict[int, TopicGra
             "topics": {g.topic: {**asdict(g), "replay": replay(g, sub.course) or ""}
                        for g in sorted(grades.values(), key=lambda g: g.topic)}}
     path = out / f"{sub.id}.json"
-    _write_atomic(path, json.dumps(data, indent=1))
+    write_atomic(path, json.dumps(data, indent=1))
     return path
 
 
@@ -155,7 +149,7 @@ def gradescope_results(sub: Submission, grades: dict[int, TopicGrade],
 def write_gradescope(out: Path, sub: Submission, grades: dict[int, TopicGrade]) -> Path:
     """``OUT/gradescope/<id>/results.json`` (see :func:`gradescope_results`)."""
     path = out / "gradescope" / sub.id / "results.json"
-    _write_atomic(path, json.dumps(gradescope_results(sub, grades), indent=1))
+    write_atomic(path, json.dumps(gradescope_results(sub, grades), indent=1))
     return path
 
 
@@ -226,26 +220,22 @@ def feedback_markdown(sub: Submission, grades: dict[int, TopicGrade]) -> str:
 def write_feedback(out: Path, sub: Submission, grades: dict[int, TopicGrade]) -> Path:
     """``OUT/feedback/<id>.md``: the student's feedback of this grading run."""
     path = out / "feedback" / f"{sub.id}.md"
-    _write_atomic(path, feedback_markdown(sub, grades))
+    write_atomic(path, feedback_markdown(sub, grades))
     return path
 
 
 def write_gradebook(out: Path, results: dict[str, tuple[Submission, dict[int, TopicGrade]]],
                     topics: list[registry.Topic]) -> Path:
     """One row per student, one column per topic, then the total."""
-    path = out / "gradebook.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(".gradebook.csv.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["student", *[f"t{t.code}" for t in topics], "total", "max"])
-        for sid, (_sub, grades) in sorted(results.items()):
-            score, max_score = total(grades)
-            # a grader fault is no score at all (blank), never a 0 the student earned
-            writer.writerow([sid, *["" if t.number not in grades or grades[t.number].status == "grader_fault"
-                                    else grades[t.number].score for t in topics], score, max_score])
-    os.replace(tmp, path)
-    return path
+    text = io.StringIO(newline="")  # csv's own "\r\n" row endings, untranslated
+    writer = csv.writer(text)
+    writer.writerow(["student", *[f"t{t.code}" for t in topics], "total", "max"])
+    for sid, (_sub, grades) in sorted(results.items()):
+        score, max_score = total(grades)
+        # a grader fault is no score at all (blank), never a 0 the student earned
+        writer.writerow([sid, *["" if t.number not in grades or grades[t.number].status == "grader_fault"
+                                else grades[t.number].score for t in topics], score, max_score])
+    return write_atomic(out / "gradebook.csv", text.getvalue())
 
 
 def table(results: dict[str, tuple[Submission, dict[int, TopicGrade]]], topics: list[registry.Topic]) -> Table:

@@ -37,7 +37,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
 import shutil
 import time
 from collections import Counter
@@ -54,6 +53,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from llmkit import finetune_data, registry, resolver
+from llmkit.atomic import write_atomic
 from llmkit.pretrain import (
     CHECKPOINT,
     RUN_FILE,
@@ -72,7 +72,8 @@ SPAM_LABELS = ("ham", "spam")
 SPLIT_FRACTIONS = (0.7, 0.1, 0.2)  # spam: train, validation, test
 SAMPLE_PROMPTS = {"corpus": "HAMLET:\n", "gpt2": "Every effort moves you"}  # the base model's sample
 
-# The Alpaca template, for the vocabulary only (the run formats examples with the learner's topic 31).
+# The Alpaca template, for the vocabulary only (the run formats examples with the learner's topic 31);
+# tests/test_finetune.py keeps it equal to topic 31's reference.
 _PREAMBLES = ("Below is an instruction that describes a task. Write a response that appropriately completes the "
               "request.", "Below is an instruction that describes a task, paired with an input that provides "
               "further context. Write a response that appropriately completes the request.")
@@ -211,10 +212,7 @@ class StepRecord:
 
 
 def _write_json(path: Path, value: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(value, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    os.replace(tmp, path)  # atomic: a crash leaves the old file or the new one
+    write_atomic(path, json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
 # ----------------------------------------------------------------------------- progress bars

@@ -214,13 +214,19 @@ def _sort(rng: random.Random, with_input: bool) -> Record:
     return _record(f"Sort these words alphabetically: {' '.join(words)}", answer)
 
 
-def _plural(rng: random.Random, with_input: bool) -> Record:
-    noun = rng.choice(sorted(PLURALS))
+def _lookup(rng: random.Random, with_input: bool, table: dict[str, str], given: list[str],
+            asked: list[str]) -> Record:
+    """A fact from a bundled table: the key as the input (``given`` instructions) or inside the question
+    (``asked`` templates, ``{}`` marks the key)."""
+    key = rng.choice(sorted(table))
     if with_input:
-        return _record(rng.choice(["Give the plural of the noun.", "Write the plural form of this word."]),
-                       PLURALS[noun], noun)
-    return _record(rng.choice([f"What is the plural of {noun}?", f"Give the plural form of {noun}."]),
-                   PLURALS[noun])
+        return _record(rng.choice(given), table[key], key)
+    return _record(rng.choice(asked).format(key), table[key])
+
+
+def _plural(rng: random.Random, with_input: bool) -> Record:
+    return _lookup(rng, with_input, PLURALS, ["Give the plural of the noun.", "Write the plural form of this word."],
+                   ["What is the plural of {}?", "Give the plural form of {}."])
 
 
 def _units(rng: random.Random, with_input: bool) -> Record:
@@ -262,20 +268,14 @@ def _pick(rng: random.Random, with_input: bool) -> Record:
 
 
 def _capital(rng: random.Random, with_input: bool) -> Record:
-    country = rng.choice(sorted(CAPITALS))
-    if with_input:
-        return _record(rng.choice(["Name the capital city of the country.", "What is the capital of this country?"]),
-                       CAPITALS[country], country)
-    return _record(rng.choice([f"What is the capital of {country}?", f"Name the capital city of {country}."]),
-                   CAPITALS[country])
+    return _lookup(rng, with_input, CAPITALS,
+                   ["Name the capital city of the country.", "What is the capital of this country?"],
+                   ["What is the capital of {}?", "Name the capital city of {}."])
 
 
 def _antonym(rng: random.Random, with_input: bool) -> Record:
-    word = rng.choice(sorted(ANTONYMS))
-    if with_input:
-        return _record(rng.choice(["Give the opposite of the word.", "Write an antonym of this word."]),
-                       ANTONYMS[word], word)
-    return _record(rng.choice([f"What is the opposite of {word}?", f"Give an antonym of {word}."]), ANTONYMS[word])
+    return _lookup(rng, with_input, ANTONYMS, ["Give the opposite of the word.", "Write an antonym of this word."],
+                   ["What is the opposite of {}?", "Give an antonym of {}."])
 
 
 FAMILIES: dict[str, Callable[[random.Random, bool], Record]] = {

@@ -21,7 +21,6 @@ import dataclasses
 import functools
 import json
 import math
-import os
 import signal
 import textwrap
 import threading
@@ -38,6 +37,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from llmkit import data, registry, resolver
+from llmkit.atomic import write_atomic
 
 CHECKPOINT = "checkpoint.pt"
 RUN_FILE = "run.json"  # the settings and the vocabulary: what --resume and `llmkit generate` rebuild from
@@ -521,10 +521,7 @@ def summarize(run: Run, checkpoint: Path, seconds: float) -> None:
 
 
 def write_run_file(out: Path, settings: TrainSettings, vocabulary: list[int]) -> None:
-    text = json.dumps({"settings": dataclasses.asdict(settings), "vocabulary": vocabulary})
-    tmp = out / (RUN_FILE + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, out / RUN_FILE)  # atomic: a crash leaves the old file or the new one
+    write_atomic(out / RUN_FILE, json.dumps({"settings": dataclasses.asdict(settings), "vocabulary": vocabulary}))
 
 
 def read_run_file(out: Path) -> tuple[TrainSettings, list[int]]:

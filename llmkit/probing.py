@@ -81,6 +81,11 @@ class Rng:
     def coin(self, p: float = 0.5) -> bool:
         return self.py.random() < p
 
+    def seed_except(self, default: int) -> int:
+        """A seed in ``[0, 10_000]`` that is never ``default``: code that ignores its ``seed`` must show."""
+        seed = self.integer(0, 10_000)
+        return seed if seed != default else default + 1
+
     # tensors
     def input(self, x: torch.Tensor) -> torch.Tensor:
         """A float tensor the probe computed (``centre + noise``, say), as a float32 run hands it over.

@@ -263,6 +263,14 @@ def _truth_and_spread(expected) -> tuple[torch.Tensor, torch.Tensor]:
 RTOL, ATOL = 1e-4, 1e-5
 
 
+def _as_float(got: int | float, path: str) -> float:
+    """``got`` as a float; an int beyond float range (``10**400``) is a wrong answer, not a crash."""
+    try:
+        return float(got)
+    except OverflowError:
+        raise Mismatch(f"{path}: got an integer too large for a float ({got.bit_length()} bits)") from None
+
+
 def same(got: Any, expected: Any, *, reveal: bool = True, path: str = "result",
          rtol: float = RTOL, atol: float = ATOL) -> None:
     """Raise :class:`Mismatch` unless ``got`` equals ``expected``.
@@ -275,7 +283,8 @@ def same(got: Any, expected: Any, *, reveal: bool = True, path: str = "result",
         if isinstance(got, bool) or not isinstance(got, (int, float)):
             raise Mismatch(f"{path}: got a {type(got).__name__}, expected a number")
         # float64, as the answer is: float32 would turn a number beyond 3.4e38 into inf
-        return _compare_tensors(torch.tensor(float(got), dtype=torch.float64), expected, path, reveal, rtol, atol)
+        return _compare_tensors(torch.tensor(_as_float(got, path), dtype=torch.float64), expected, path,
+                                reveal, rtol, atol)
     if isinstance(expected, (torch.Tensor, Near)):
         if not isinstance(got, torch.Tensor):
             raise Mismatch(f"{path}: got a {type(got).__name__}, expected a tensor")
@@ -290,8 +299,9 @@ def same(got: Any, expected: Any, *, reveal: bool = True, path: str = "result",
         if isinstance(expected, int) and isinstance(got, int):
             equal = got == expected
         else:
-            equal = math.isclose(got, expected, rel_tol=rtol, abs_tol=atol) or (
-                math.isnan(got) and math.isnan(expected))
+            got_float = _as_float(got, path)
+            equal = math.isclose(got_float, expected, rel_tol=rtol, abs_tol=atol) or (
+                math.isnan(got_float) and math.isnan(expected))
         if not equal:
             raise Mismatch(f"{path}: got {got!r}" + (f", expected {expected!r}" if reveal else ""))
         return

@@ -12,7 +12,7 @@ import torch
 from rich.console import Console
 from typer.testing import CliRunner
 
-from llmkit import finetune, registry, resolver
+from llmkit import finetune, finetune_data, registry, resolver
 from llmkit.cli import app
 from llmkit.finetune import CourseRun, FinetuneSettings, run_course
 from llmkit.pretrain import TrainSettings
@@ -74,6 +74,16 @@ def test_vocabulary_covers_finetuning_and_spells_out_unknown_tokens(finished):
         assert len(ids) == len(tokenizer.inner.encode(text)) and tokenizer.decode(ids) == text  # in the vocabulary
     odd = "Zxqwv \u00e9t\u00e9 \U0001f916 \u4e2d\u6587"  # tokens no vocabulary text has: spelled as bytes
     assert tokenizer.decode(tokenizer.encode(odd)) == odd
+
+
+def test_the_vocabulary_template_is_topic_31s():
+    """The kit restates the Alpaca template (the student release has no reference to import): keep them equal."""
+    with resolver.session("solutions"):
+        alpaca = resolver.load(registry.get(31))
+    entries = finetune_data.instruction_set()
+    assert any(e.get("input") for e in entries) and any(not e.get("input") for e in entries)
+    for entry in entries:
+        assert finetune._alpaca_text(entry) == alpaca.format_example(entry), entry
 
 
 def test_a_second_run_reuses_every_finished_step(finished, tmp_path):

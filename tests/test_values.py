@@ -127,6 +127,10 @@ def test_a_wrong_number_against_its_exact_answer_is_a_mismatch_that_shows_it():
     same(3e39, number(3e39))
     same(-1e300, number(-1e300))
     assert "got 3e+39, expected 1e+39" in _message(3e39, number(1e39))
+    # an int beyond any float is a wrong answer with a sentence, not an OverflowError in the grader
+    assert "too large for a float" in _message(10**400, number(1.0))
+    assert "too large for a float" in _message(-10**400, 2.5)
+    assert "too large for a float" in _message(10**5000, 1.5, reveal=False)
 
 
 def test_expected_values_never_come_from_untrusted_data():
