@@ -163,32 +163,32 @@ def run_pipeline(play: str, console: Console, plot: Path | None = None, course: 
     table = Table(title=f"The pipeline on {play!r} ({resolver.current().spec})", show_header=True)
     table.add_column("step")
     table.add_column("result", overflow="fold")
-    done = "nothing"
+    stopped = "Stopped in Stage 1"  # where a failure leaves the learner, for the one line below
     torch.manual_seed(0)  # the same random weights every run
     try:
         vectors, batch, tokens = _stage1(play, table, console)
-        done = "Stage 1 (the text is ready for a model)"
+        stopped = "Stopped after Stage 1 (the text is ready for a model)"
         weights = _stage2(vectors, table)
-        done = "Stage 2 (attention)"
+        stopped = "Stopped after Stage 2 (attention)"
         if plot is not None:
             _plot_attention(weights, tokens, plot)
             table.add_row("plot", f"attention heat maps written to {plot}")
         _stage3(batch, table, console)
-        done = "Stage 3 (the GPT-2 architecture)"
+        stopped = "Stopped after Stage 3 (the GPT-2 architecture)"
     except NotImplementedError as exc:
         if table.row_count:
             console.print(table)
-        console.print(f"[yellow]Stopped after {done}: {exc}.[/yellow] "
+        console.print(f"[yellow]{stopped}: {exc}.[/yellow] "
                       "Write it, then run `llmkit check` to test it.")
         return 1
     except Exception as exc:  # a bug in the learner's code: one line saying what and where
         if table.row_count:
             console.print(table)
-        console.print(f"[red]Stopped after {done}: {escape(describe_exception(exc))}")
+        console.print(f"[red]{stopped}: {escape(describe_exception(exc))}")
         return 1
     console.print(table)
     if course is None:
         course = CourseRun(Path("runs/course"), *course_settings())
     following = "pretraining on the whole Shakespeare corpus" if course.weights is None else "GPT-2's weights"
-    console.print(f"[green]Done: {done}.[/green] Stage 4: {following}.")
+    console.print(f"[green]Done: Stage 3 (the GPT-2 architecture).[/green] Stage 4: {following}.")
     return run_course(course, console)

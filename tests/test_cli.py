@@ -86,7 +86,7 @@ def test_main_job_runs_on_the_reference_and_plots(tmp_path):
 def test_main_job_on_stubs_stops_with_one_sentence(tmp_path):
     result = runner.invoke(app, ["run", "--impl", str(stub_tree(tmp_path))], env={"COLUMNS": "250"})
     assert result.exit_code == 1
-    assert "Stopped after nothing: t02 BPETokenizer.from_gpt2_files: not implemented yet" in result.output
+    assert "Stopped in Stage 1: t02 BPETokenizer.from_gpt2_files: not implemented yet" in result.output
 
 
 def test_main_job_reports_a_learner_crash_in_one_line(tmp_path):
