@@ -168,9 +168,16 @@ def save_t25_checkpoint(path: Path, config, state: dict[str, Any], step: int = 7
     return path
 
 
-def file_name(rng: Rng, suffix: str = ".pt") -> str:
-    """A name of its own in every run: an error message must name the path."""
-    return f"model-{rng.integer(1000, 9999)}{suffix}"
+def file_name(rng: Rng, suffix: str = ".pt", folder: Path | None = None, prefix: str = "model") -> str:
+    """A name of its own in every run: an error message must name the path.
+
+    With ``folder``, never the name of a file already there (two files of one probe
+    must not overwrite each other); a path that must stay missing takes another
+    ``prefix`` ("gone"), so no file drawn later can take its name."""
+    while True:
+        name = f"{prefix}-{rng.integer(1000, 9999)}{suffix}"
+        if folder is None or not (folder / name).exists():
+            return name
 
 
 def model_report(model, ids: torch.Tensor) -> dict:
@@ -281,7 +288,7 @@ def file_errors(t, rng):
         torch.save(state_for(rng, config), bare)
         text = folder / file_name(rng, ".txt")
         text.write_text("not a checkpoint\n", encoding="utf-8")
-        gone = folder / file_name(rng)
+        gone = folder / file_name(rng)  # the public seeds draw three different names
         return [error_in(folder, "no such file", t.read_checkpoint, gone, names=[gone.name]),
                 error_in(folder, "a bare state dict", t.read_checkpoint, bare, names=[bare.name]),
                 error_in(folder, "load_model of a text file", t.load_model, text, names=[text.name]),

@@ -314,10 +314,10 @@ def read_errors(t, rng):
     config = random_config(rng)
     state = state_for(rng, config)
     with scratch_folder() as folder:
-        def named(suffix=".pt"):
-            return folder / file_name(rng, suffix)
+        def named(suffix=".pt"):  # each file is written before the next name is drawn
+            return folder / file_name(rng, suffix, folder)
 
-        files = {"missing": named()}
+        files = {"missing": folder / file_name(rng, prefix="gone")}
         files["empty"] = named()
         files["empty"].write_bytes(b"")
         files["text"] = named(".txt")
@@ -381,19 +381,20 @@ def load_model_errors(t, rng):
     config = random_config(rng, layers=rng.integer(1, 2))
     state = state_for(rng, config)
     with scratch_folder() as folder:
-        gone = folder / file_name(rng)
+        gone = folder / file_name(rng, prefix="gone")
         empty_folder = folder / f"gpt2-{rng.integer(100, 999)}"
         empty_folder.mkdir()
         text = folder / file_name(rng, ".json")
         text.write_text('{"n_layer": 2}', encoding="utf-8")
-        bare = folder / file_name(rng)
+        bare = folder / file_name(rng, folder=folder)
         torch.save(state, bare)
         unknown = rng.choice(["n_embd", "n_layer", "bias"])
-        odd_config = save_t25_checkpoint(folder / file_name(rng), {**dataclasses.asdict(config), unknown: 1}, state)
+        odd_config = save_t25_checkpoint(folder / file_name(rng, folder=folder),
+                                         {**dataclasses.asdict(config), unknown: 1}, state)
         longer = config.context_length + rng.integer(1, 4)
         wider = gpt_config(config.vocab_size, longer, config.d_model, config.num_heads, config.num_layers, 0.0,
                            config.qkv_bias, config.tie_weights)
-        short = save_t25_checkpoint(folder / file_name(rng), wider, state)
+        short = save_t25_checkpoint(folder / file_name(rng, folder=folder), wider, state)
         table = (config.context_length, config.d_model)
         return [error_in(folder, "nothing at the path", t.load_model, gone, names=[gone.name]),
                 error_in(folder, "a folder without config.json", t.load_model, empty_folder, names=["config.json"]),
