@@ -8,10 +8,13 @@ learner's bug through on those seeds. This sweep runs every planted bug
 (``tests/mutants/``) and every correct-but-different implementation
 (``tests/alternatives/``, plus the reference itself) on seeds ``first ..
 first + seeds - 1`` and prints one line per problem, with the seeds to replay
-(``llmkit check --hidden --seed S``). The reference's answers are computed once
-per seed and topic and shared by all that topic's mutants. No line but the
-``done`` ones means no problem on those seeds. Slow (tens of minutes for 8
-seeds on one core): a maintainer's tool, not part of ``pytest``.
+(``llmkit check --hidden --seed S``). A bug that slips through once in a
+hundred draws needs hundreds of seeds to show: sweep one topic or one bug long
+(``--topics 31 --bug whitespace --seeds 300``).
+The reference's answers are computed once per seed and topic and shared by all
+that topic's mutants. No line but the ``done`` ones means no problem on those
+seeds. Slow (about 20 minutes for 8 seeds of all topics on one core): a
+maintainer's tool, not part of ``pytest``.
 """
 
 from __future__ import annotations
@@ -33,8 +36,10 @@ def failures(topic: registry.Topic, checks, expected, seed: int, spec: str) -> l
     return [f"{r.check.name}: {r.message[:200]}" for r in results if not r.passed]
 
 
-def sweep_mutants(topic: registry.Topic, checks, expected: dict[int, dict]) -> None:
+def sweep_mutants(topic: registry.Topic, checks, expected: dict[int, dict], bug: str = "") -> None:
     for filename, old, new, why in mutants(topic):
+        if bug not in why:
+            continue
         with tempfile.TemporaryDirectory() as tmp:
             folder = copy_reference(topic, Path(tmp))
             source = (folder / filename).read_text()
@@ -62,6 +67,7 @@ def main() -> int:
     parser.add_argument("--first", type=int, default=1000, help="the first seed")
     parser.add_argument("--topics", default="", help="topic numbers, comma-separated (default: all)")
     parser.add_argument("--only", choices=["mutants", "alternatives"], help="sweep one kind only")
+    parser.add_argument("--bug", default="", help="only the planted bugs whose description holds this text")
     args = parser.parse_args()
     wanted = {int(n) for n in args.topics.split(",") if n}
     for topic in TOPICS:
@@ -71,7 +77,7 @@ def main() -> int:
         checks = hidden_checks(topic)
         expected = {s: reference_values(topic, checks, s) for s in range(args.first, args.first + args.seeds)}
         if args.only != "alternatives":
-            sweep_mutants(topic, checks, expected)
+            sweep_mutants(topic, checks, expected, args.bug)
         if args.only != "mutants":
             sweep_correct(topic, checks, expected)
         print(f"done t{topic.code} ({len(mutants(topic))} planted bugs) in {time.perf_counter() - started:.0f} s",
