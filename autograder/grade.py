@@ -443,11 +443,24 @@ class Grader:
         with self._reference_lock:
             key = (topic.number, seed)
             if key not in self._expected:
+                if threading.current_thread() is not threading.main_thread():
+                    # a probe may need the main thread (a full disk is RLIMIT_FSIZE with SIGXFSZ ignored, and
+                    # signals are the main thread's): computed here, the answers would differ from a worker's
+                    raise RuntimeError(f"t{topic.code}'s reference answers were not computed before grading")
                 before = set(sys.modules)
                 self._expected[key] = reference_values(topic, checks, seed)
                 with self._small_lock:
                     self._probe_modules.update(set(sys.modules) - before)
             return self._expected[key]
+
+    def references_first(self, topics: list[registry.Topic]) -> None:
+        """Every topic's reference answers for this run, on the main thread, before any worker starts.
+
+        The probes must run as a worker runs them: on a process's main thread (some
+        need it, see :meth:`_reference`) and with no other thread writing files while
+        one of them lowers the process's file-size limit."""
+        for topic in topics:
+            self._reference(topic, hidden_checks(topic), self.seed_for(topic))
 
     def preload(self) -> list[str]:
         """Modules the probes needed on the reference (kit runtime, check helpers, third-party, torch's
@@ -768,6 +781,8 @@ class Grader:
             subs = [unpack(src, work, sid) for src, sid in zip(sources, ids)]
             pending = {s.id: list(self.config.topics) for s in subs}
             self._prepare(sources)
+            if any(self._load(s, t) is None for s in subs for t in self.config.topics):
+                self.references_first(self.config.topics)  # the canary grades them all
             if any(self._needs_worker(s, t) and self._load(s, t) is None for s in subs for t in self.config.topics):
                 self.canary()
             graded = self._schedule(subs, pending, save=True)

@@ -235,6 +235,34 @@ def test_missing_topic_and_broken_submission_score_zero_without_a_worker(tmp_pat
     assert results["ghost"][1][1].status == "error" and "no such file" in results["ghost"][1][1].reason
 
 
+def test_a_topic_whose_probes_need_the_main_thread_grades_the_reference_fully(tmp_path):
+    """t35's hidden checks fill the disk (``RLIMIT_FSIZE`` with ``SIGXFSZ`` ignored: signals are the main
+    thread's). The grader used to compute the reference answers in its pool threads, where that probe fell
+    back to something else: the canary failed on the kit's own t35 and nobody was graded. The answers are
+    now computed on the main thread before any worker starts, and a thread that would compute one raises."""
+    import threading
+
+    t35 = registry.get(35)
+    for topic in (*registry.dependency_closure(t35), t35):  # a learner's own earlier topics, all correct
+        shutil.copytree(named_root("solutions") / topic.package, tmp_path / "ref" / "course" / topic.package,
+                        ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
+    grader = Grader(Config(tmp_path / "out", "fallback", 2, [t35], Limits(wall_s=120, cpu_s=120)))
+    grade = grader.grade([tmp_path / "ref"], ["ref"])["ref"][1][35]
+    assert grade.full, (grade.reason, [(c.name, c.message) for c in grade.checks if c.status != "pass"])
+    failed: list[BaseException] = []
+    thread = threading.Thread(target=lambda: _catch(failed, grader._reference, t35, [], grader.seed_for(t35) + 1))
+    thread.start()
+    thread.join()
+    assert failed and "not computed before grading" in str(failed[0])
+
+
+def _catch(caught: list[BaseException], function, *args) -> None:
+    try:
+        function(*args)
+    except Exception as exc:  # noqa: BLE001 - the test looks at it
+        caught.append(exc)
+
+
 # ----------------------------------------------------------------------------- replaying a grade
 
 
