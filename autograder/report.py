@@ -238,13 +238,29 @@ def write_gradebook(out: Path, results: dict[str, tuple[Submission, dict[int, To
     return write_atomic(out / "gradebook.csv", text.getvalue())
 
 
-def table(results: dict[str, tuple[Submission, dict[int, TopicGrade]]], topics: list[registry.Topic]) -> Table:
-    t = Table(title="llmkit grades by topic (* = bug likely in a prerequisite, ? = grader fault: re-run)",
-              padding=(0, 0))
+def tables(results: dict[str, tuple[Submission, dict[int, TopicGrade]]],
+           topics: list[registry.Topic]) -> list[Table]:
+    """The terminal's view of the grades: one table, or one per stage when there are more topics than an
+    80-column terminal shows side by side (36 topics squeezed into one table read as ellipses)."""
+    if len(topics) <= MAX_COLUMNS:
+        return [_table(results, topics, "llmkit grades by topic", last=True)]
+    stages = sorted({t.stage for t in topics})
+    return [_table(results, [t for t in topics if t.stage == stage], f"llmkit grades, stage {stage}",
+                   last=stage == stages[-1]) for stage in stages]
+
+
+MAX_COLUMNS = 12  # topic columns of 3-4 characters, a submission name and a total fit 80 columns
+
+
+def _table(results: dict[str, tuple[Submission, dict[int, TopicGrade]]], topics: list[registry.Topic],
+           title: str, *, last: bool) -> Table:
+    legend = " (* = bug likely in a prerequisite, ? = grader fault: re-run)" if last else ""
+    t = Table(title=title + legend, padding=(0, 0))
     t.add_column("submission", no_wrap=True)
     for topic in topics:
         t.add_column(f" {topic.code}", justify="right", no_wrap=True)  # codes keep narrow terminals readable
-    t.add_column(" total", justify="right", no_wrap=True)
+    t.add_column(" total" if last else " stage", justify="right", no_wrap=True)
+    numbers = {topic.number for topic in topics}
     for sid, (_sub, grades) in sorted(results.items()):
         cells = []
         for topic in topics:
@@ -257,7 +273,8 @@ def table(results: dict[str, tuple[Submission, dict[int, TopicGrade]]], topics: 
                 style = "green" if g.full else ("red" if g.score == 0 else "yellow")
                 mark = "*" if g.blame else ""
                 cells.append(f"[{style}]{g.score:g}{mark}[/{style}]")
-        score, max_score = total(grades)
+        # the last table's column is the submission's total; the others', that stage's sum
+        score, max_score = total(grades if last else {n: g for n, g in grades.items() if n in numbers})
         t.add_row(escape(sid), *cells, f"{score:g}/{max_score:g}")
     return t
 

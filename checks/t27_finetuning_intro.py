@@ -51,8 +51,8 @@ def tiny_model(rng: Rng, config):
 def random_flags(rng: Rng, model: nn.Module) -> list[str]:
     """Freeze a random subset of ``model``'s parameters (with ``requires_grad_``, not the learner's code);
     return the names still trainable."""
-    for _, param in model.named_parameters():
-        param.requires_grad_(rng.coin())
+    for _, param in sorted(model.named_parameters(), key=lambda item: item[0]):  # by name: the contract's
+        param.requires_grad_(rng.coin())  # names, not the order a learner's modules were created in
     return trainable_names(model)
 
 

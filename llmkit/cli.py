@@ -241,7 +241,8 @@ def grade(
         report.write_submission_json(config.out, sub, grades)
         report.write_gradescope(config.out, sub, grades)
     gradebook = report.write_gradebook(config.out, results, chosen)
-    console.print(report.table(results, chosen))
+    for table in report.tables(results, chosen):
+        console.print(table)
     report.print_reasons(console, results)
     console.print(f"sandbox: {grader.level}; gradebook: {gradebook}; per-submission JSON and Gradescope "
                   f"results.json under {config.out}")

@@ -112,6 +112,29 @@ def final_norm_random(t, rng):
     return model(rng.randint(0, config.vocab_size, (2, config.context_length)))
 
 
+@check("a module put in out_head's place is the one forward uses: an nn.Linear with a bias and a random number "
+       "of outputs, and a module of another kind (tied and untied models)",
+       promises=["Each is called as the module it is (`self.out_head(x)`, not its weight), so a module put in its "
+                 "place is used"])
+def swapped_head_random(t, rng):
+    out = []
+    for tie in (True, False):
+        config = random_config(rng, tie_weights=tie, qkv_bias=rng.coin())
+        model = model_with(t, rng, config).eval()
+        ids = rng.randint(0, config.vocab_size, (2, rng.integer(1, config.context_length)))
+        head = nn.Linear(config.d_model, rng.integer(1, 5))
+        with torch.no_grad():
+            head.weight.copy_(rng.randn(*head.weight.shape))
+            head.bias.copy_(rng.randn(*head.bias.shape) + 3.0)  # a bias far from 0: ignoring it shows
+        model.out_head = head
+        linear = model(ids)
+        model.out_head = nn.Sequential(nn.Linear(config.d_model, 2, bias=False), nn.Tanh())
+        with torch.no_grad():
+            model.out_head[0].weight.copy_(rng.randn(2, config.d_model))
+        out.append({"an nn.Linear with a bias": linear, "nn.Sequential(Linear, Tanh)": model(ids)})
+    return out
+
+
 @check("tying: the head IS embedding.tok_emb.weight (listed once, edits and gradients shared, both state-dict "
        "keys, one SGD step); untied: a separate parameter",
        promises=["With `config.tie_weights`, `out_head.weight` is the very `nn.Parameter` object "

@@ -83,7 +83,8 @@ class GPTModel(nn.Module):
         """``(batch, seq)`` ids -> ``(batch, seq, vocab_size)`` logits (no softmax).
 
         ``seq > context_length`` -> ``ValueError`` (from the embedding). Causal: the
-        logits at position ``t`` depend on ids ``0 .. t`` only.
+        logits at position ``t`` depend on ids ``0 .. t`` only. Call the modules
+        (``self.out_head(x)``, not its weight): topic 27 swaps in another head.
         """
         ### BEGIN SOLUTION
         x = self.embedding(ids)            # (batch, seq, d_model)

@@ -10,6 +10,8 @@ EMBED = "        x = self.embedding(ids)            # (batch, seq, d_model)\n"
 
 MUTANTS = [
     (F, "return self.out_head(self.final_norm(x))", "return self.out_head(x)", "final LayerNorm missing"),
+    (F, "return self.out_head(self.final_norm(x))", "return self.final_norm(x) @ self.out_head.weight.T",
+     "the head's weight used instead of the head (a swapped-in head's bias is ignored)"),
     (F, TIE, "            self.out_head.weight = nn.Parameter(self.embedding.tok_emb.weight.detach().clone())\n",
      "weight tying silently broken: a copy instead of the same Parameter"),
     (F, TIE, "            self.out_head.weight.data = self.embedding.tok_emb.weight.data\n",

@@ -40,7 +40,7 @@ class GPTModel(nn.Module):
         for block in self.blocks:
             hidden = block(hidden)
         hidden = self.final_norm(hidden)
-        return hidden @ self.out_head.weight.T
+        return self.out_head(hidden)
 
 
 def init_gpt2_weights(model: nn.Module, num_layers: int) -> None:
