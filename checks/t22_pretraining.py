@@ -194,9 +194,15 @@ def weights(model, small: bool = False) -> dict[str, torch.Tensor]:
             if not small or p.dim() == 1 or "pos_emb" in name}
 
 
+def by_name(model) -> list[torch.nn.Parameter]:
+    """The model's parameters sorted by name: the contract fixes the names, not the order a learner's
+    modules were created in (a probe that splits or draws by position must not depend on it)."""
+    return [p for _, p in sorted(model.named_parameters(), key=lambda item: item[0])]
+
+
 def stale_grads(rng: Rng, model) -> None:
     """Gradients left over from an earlier backward pass: a step must not use them."""
-    for p in model.parameters():
+    for p in by_name(model):
         p.grad = rng.randn(*p.shape)
 
 

@@ -44,8 +44,18 @@ def distinct_config(rng: Rng, *, tied: bool, qkv_bias: bool, layers: int | None 
 
 
 def shuffled(rng: Rng, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The same dict in a random key order: nothing may depend on the order of the keys."""
-    return {key: state[key] for key in rng.sample(sorted(state), len(state))}
+    """The same dict in a random key order: nothing may depend on the order of the keys.
+
+    Saved masks (:func:`saved_buffers`) follow the weights unshuffled, so that the draws - and every
+    number drawn after them - are the same whether or not the learner's model saves its mask."""
+    weights = sorted(key for key in state if not is_mask(key))
+    return {**{key: state[key] for key in rng.sample(weights, len(weights))},
+            **{key: value for key, value in state.items() if is_mask(key)}}
+
+
+def is_mask(key: str) -> bool:
+    """A block's causal mask: a buffer, saved only by a model that registers it as persistent."""
+    return key.endswith(".attn.mask")
 
 
 def state_for(rng: Rng, config, head: str = "shared", params: dict | None = None) -> dict[str, torch.Tensor]:
@@ -64,7 +74,18 @@ def state_for(rng: Rng, config, head: str = "shared", params: dict | None = None
             state[HEAD] = state[TOKEN_TABLE].clone()
         elif head == "own":
             state[HEAD] = rng.randn(*state[TOKEN_TABLE].shape)
-    return shuffled(rng, state)
+    return shuffled(rng, {**state, **saved_buffers(config)})
+
+
+def saved_buffers(config) -> dict[str, torch.Tensor]:
+    """The buffers a learner's topic-18 ``GPTModel(config)`` keeps in its ``state_dict()``.
+
+    Topic 10 lets the causal ``mask`` be persistent or not (the reference's is not); a model whose mask is
+    persistent saves it with its weights, so a state dict of such a model holds it. None for the reference."""
+    with torch.random.fork_rng():  # building a model draws its random initialization
+        model = importlib.import_module(T18).GPTModel(config)
+    params = {name for name, _ in model.named_parameters()} | {HEAD}
+    return {name: value for name, value in model.state_dict().items() if name not in params}
 
 
 def report_config(config) -> dict:

@@ -7,6 +7,7 @@ from checks.t22_pretraining import (
     adamw_probe,
     against_torch,
     batches,
+    by_name,
     corpus_probe,
     draw_grads,
     history_probe,
@@ -278,7 +279,7 @@ def train_step_random(t, rng):
     config = tiny_config(rng)  # no dropout: the losses must not depend on how earlier topics draw masks
     model = tiny_model(rng, config).eval()
     stale_grads(rng, model)
-    params = list(model.parameters())
+    params = by_name(model)  # two groups split by name, whatever order the learner's modules were made in
     split = rng.integer(1, len(params) - 1)
     optimizer = torch.optim.SGD([{"params": params[:split], "lr": 0.7}, {"params": params[split:], "lr": 0.9}])
     data = batches(rng, config, 3, batch=rng.integer(1, 3))
