@@ -6,7 +6,7 @@ The test suite draws one fresh seed per run, so a hidden check that catches a
 planted bug on most seeds but not all fails CI now and then - and lets a real
 learner's bug through on those seeds. This sweep runs every planted bug
 (``tests/mutants/``) and every correct-but-different implementation
-(``tests/alternatives/``, plus the reference itself) on seeds ``first ..
+(``tests/alternatives/``, alone and all together, plus the reference itself) on seeds ``first ..
 first + seeds - 1`` and prints one line per problem, with the seeds to replay
 (``llmkit check --hidden --seed S``). A bug that slips through once in a
 hundred draws needs hundreds of seeds to show: sweep one topic or one bug long
@@ -55,6 +55,9 @@ def sweep_correct(topic: registry.Topic, checks, expected: dict[int, dict]) -> N
     specs = {"reference": "solutions"}
     if (ALTERNATIVES / topic.package).is_dir():
         specs["alternative"] = only_topic_from(topic, ALTERNATIVES)
+        # the alternative on top of every earlier topic's alternative: a class member who wrote all differently
+        specs["all alternatives"] = "solutions," + ",".join(
+            f"{t.number}={ALTERNATIVES}" for t in TOPICS if (ALTERNATIVES / t.package).is_dir())
     for who, spec in specs.items():
         for seed in expected:
             for failure in failures(topic, checks, expected[seed], seed, spec):

@@ -68,3 +68,25 @@ def test_feedback_names_the_topic_to_fix_first_and_each_failing_check_in_one_lin
     assert "timed out after 180 s" in text and "| t11 Multi-head wrapper | 0 / 10 | not submitted |" in text
     assert "data.bin" in text
     assert text.index("## t08") < text.index("## t10")  # course order
+
+
+def test_the_terminal_table_fits_80_columns_for_the_whole_course():
+    """36 topic columns squeezed into one table read as ellipses: more than a screen's worth splits by stage,
+    each stage's table with its own sum and the last with the total."""
+    from rich.console import Console
+
+    from autograder.report import tables
+
+    topics = registry.TOPICS
+    grades = {t.number: TopicGrade(f"t{t.code}", t.title, 10.0 if t.number % 2 else 2.5, 10.0, "graded")
+              for t in topics}
+    results = {"a-student-name": (Submission("a-student-name", "x", Path(".")), grades)}
+    split = tables(results, topics)
+    assert len(split) == len({t.stage for t in topics})
+    console = Console(width=80, record=True, force_terminal=False)
+    for table in split:
+        console.print(table)
+    text = console.export_text()
+    assert "…" not in text and max(len(line) for line in text.splitlines()) <= 80
+    assert "225/360" in text  # 18 topics at 10, 18 at 2.5
+    assert len(tables(results, topics[:6])) == 1
