@@ -91,6 +91,12 @@ def model_with(t, rng: Rng, config, params: dict | None = None):
     return load_params(model, params, "t18 GPTModel")
 
 
+def by_name(model) -> list[torch.nn.Parameter]:
+    """The model's parameters sorted by name: the contract fixes the names, not the order a learner's
+    modules were created in (a probe that splits or draws by position must not depend on it)."""
+    return [p for _, p in sorted(model.named_parameters(), key=lambda item: item[0])]
+
+
 def layout(model) -> dict:
     return {name: list(p.shape) for name, p in model.named_parameters()}
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from checks.t18_gpt_model import gpt_config, model_shapes, model_with
+from checks.t18_gpt_model import by_name, gpt_config, model_shapes, model_with
 from llmkit import data
 from llmkit.checks import check
 from llmkit.probing import Rng, error_case, seeded
@@ -192,12 +192,6 @@ def weights(model, small: bool = False) -> dict[str, torch.Tensor]:
     """Every parameter by name; ``small``: only the vectors and the position table (short snapshots)."""
     return {name: p.detach().clone() for name, p in model.named_parameters()
             if not small or p.dim() == 1 or "pos_emb" in name}
-
-
-def by_name(model) -> list[torch.nn.Parameter]:
-    """The model's parameters sorted by name: the contract fixes the names, not the order a learner's
-    modules were created in (a probe that splits or draws by position must not depend on it)."""
-    return [p for _, p in sorted(model.named_parameters(), key=lambda item: item[0])]
 
 
 def stale_grads(rng: Rng, model) -> None:

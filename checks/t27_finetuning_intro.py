@@ -14,7 +14,7 @@ import importlib
 import torch
 from torch import nn
 
-from checks.t18_gpt_model import GPT2_SMALL, gpt_config, model_with, on_meta
+from checks.t18_gpt_model import GPT2_SMALL, by_name, gpt_config, model_with, on_meta
 from llmkit.checks import check
 from llmkit.probing import Rng, error_case, trainable_names
 from llmkit.values import Mismatch
@@ -51,8 +51,8 @@ def tiny_model(rng: Rng, config):
 def random_flags(rng: Rng, model: nn.Module) -> list[str]:
     """Freeze a random subset of ``model``'s parameters (with ``requires_grad_``, not the learner's code);
     return the names still trainable."""
-    for _, param in sorted(model.named_parameters(), key=lambda item: item[0]):  # by name: the contract's
-        param.requires_grad_(rng.coin())  # names, not the order a learner's modules were created in
+    for param in by_name(model):
+        param.requires_grad_(rng.coin())
     return trainable_names(model)
 
 

@@ -82,7 +82,7 @@ def saved_buffers(config) -> dict[str, torch.Tensor]:
 
     Topic 10 lets the causal ``mask`` be persistent or not (the reference's is not); a model whose mask is
     persistent saves it with its weights, so a state dict of such a model holds it. None for the reference."""
-    with torch.random.fork_rng():  # building a model draws its random initialization
+    with torch.random.fork_rng(devices=[]):  # building a model draws its random initialization
         model = importlib.import_module(T18).GPTModel(config)
     params = {name for name, _ in model.named_parameters()} | {HEAD}
     return {name: value for name, value in model.state_dict().items() if name not in params}

@@ -2,12 +2,12 @@
 
 import torch
 
+from checks.t18_gpt_model import by_name
 from checks.t22_pretraining import (
     Setting,
     adamw_probe,
     against_torch,
     batches,
-    by_name,
     corpus_probe,
     draw_grads,
     history_probe,
