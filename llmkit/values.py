@@ -268,7 +268,7 @@ def _as_float(got: int | float, path: str) -> float:
     try:
         return float(got)
     except OverflowError:
-        raise Mismatch(f"{path}: got an integer too large for a float ({got.bit_length()} bits)") from None
+        raise Mismatch(f"{path}: got an integer too large for a float ({int(got).bit_length()} bits)") from None
 
 
 def same(got: Any, expected: Any, *, reveal: bool = True, path: str = "result",
