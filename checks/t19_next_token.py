@@ -44,16 +44,18 @@ def clear_prompt(rng: Rng, model, batch: int, n: int, steps: int, context_length
     raise RuntimeError("no prompt with clear greedy decisions found: the probe's model is degenerate")
 
 
-def table_model(rng: Rng, vocab_size: int, context_length: int, ties: bool = False) -> TableModel:
+def table_model(rng: Rng, vocab_size: int, context_length: int, ties: bool = False,
+                every_row_tied: bool = False) -> TableModel:
     """A stand-in model whose next id after ``v`` is a random successor of ``v`` (by a clear lead).
 
     With ``ties`` a few rows also hold their largest value at a *lower* index than the successor
-    and at a higher one: the argmax must return the first of the tied indices.
+    and at a higher one: the argmax must return the first of the tied indices. With ``every_row_tied``
+    every row does, so that every generated id meets a tie (a chain may miss a few tied rows).
     """
     successor = [rng.integer(0, vocab_size - 1) for _ in range(vocab_size)]
     tied = {}
     if ties:
-        for v in rng.sample(range(vocab_size), max(2, vocab_size // 3)):
+        for v in rng.sample(range(vocab_size), vocab_size if every_row_tied else max(2, vocab_size // 3)):
             others = [u for u in range(vocab_size) if u != successor[v]]
             tied[v] = rng.sample(others, 2)
             successor[v] = min(successor[v], *tied[v])  # what a first-index argmax picks

@@ -46,13 +46,15 @@ DROPOUT_BATCH = 6
 DROPOUT_RATES = (0.2, 0.4, 0.5)
 
 
-def config(rng, max_heads=5, max_head_dim=5, min_heads=1):
+def config(rng, max_heads=5, max_head_dim=5, min_heads=1, min_head_dim=1):
     """Random (d_in, d_out, context_length, num_heads) with d_out divisible by num_heads.
 
     Checks of head order use ``min_heads=2``: with one head, every order is right.
+    ``min_head_dim=2``: with ``head_dim = 1`` the ``1/sqrt(head_dim)`` scaling is 1, so leaving it out shows
+    only where a check draws a wider head.
     """
     num_heads = rng.integer(min_heads, max_heads)
-    return rng.integer(1, 10), num_heads * rng.integer(1, max_head_dim), rng.integer(2, 12), num_heads
+    return rng.integer(1, 10), num_heads * rng.integer(min_head_dim, max_head_dim), rng.integer(2, 12), num_heads
 
 
 def dropout_sizes(rng):
@@ -106,9 +108,10 @@ def layout_random(t, rng):
 def forward_random(t, rng):
     out = []
     for qkv_bias in (False, True):
-        d_in, d_out, context, num_heads = config(rng)
+        # the second module every run: heads at least 2 wide and at least 2 positions, where the scaling shows
+        d_in, d_out, context, num_heads = config(rng, min_head_dim=2 if qkv_bias else 1)
         module, _ = mha_with(t, rng, d_in, d_out, context, num_heads, qkv_bias=qkv_bias)
-        out.append(module(rng.randn(rng.integer(1, 3), rng.integer(1, context), d_in)))
+        out.append(module(rng.randn(rng.integer(1, 3), rng.integer(2 if qkv_bias else 1, context), d_in)))
     return out
 
 

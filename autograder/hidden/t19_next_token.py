@@ -124,7 +124,9 @@ def chain_random(t, rng):
             "context_length 1": table_generation(t, rng, table_model(rng, vocab, 1, ties=True), batch,
                                                  rng.integer(1, 4), rng.integer(2, 5)),
             "max_new_tokens 0": table_generation(t, rng, table_model(rng, vocab, context), batch,
-                                                 rng.integer(1, 2 * context), 0)}
+                                                 rng.integer(1, 2 * context), 0),
+            "every row tied": table_generation(t, rng, table_model(rng, vocab, context, ties=True,
+                                                                   every_row_tied=True), batch, context, 3)}
 
 
 @check("generate_greedy on small GPT-2s (random configs, dropout > 0 in eval mode): prompts shorter than, "
